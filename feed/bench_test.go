@@ -1,0 +1,114 @@
+package feed
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// syntheticSchedule is a conference of n sessions over several days in
+// Europe/Berlin, across the autumn clock change, with 12 tracks and about
+// n/2 speakers.
+func syntheticSchedule(tb testing.TB, n int) *Schedule {
+	tb.Helper()
+	berlin := mustZone(tb, "Europe/Berlin")
+	start := time.Date(2024, 10, 24, 9, 0, 0, 0, berlin)
+	events := make([]Event, n)
+	for i := range events {
+		day, slot := i/200, i%200
+		events[i] = Event{
+			GUID:     fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1),
+			ID:       fmt.Sprint(i + 1),
+			Slug:     fmt.Sprintf("synth-%d", i+1),
+			Start:    start.AddDate(0, 0, day).Add(time.Duration(slot%20) * 30 * time.Minute),
+			Duration: 25 * time.Minute,
+			Room:     fmt.Sprintf("Room %d", slot/20),
+			Title:    fmt.Sprintf("Session %d: on the quality-cost trade-off, part %d", i+1, i%7),
+			Type:     "talk",
+			Track:    Track{Name: fmt.Sprintf("Track %d", i%12)},
+			Abstract: "Dynamic networks adapt their computation to the input; this session shows how, with measurements. ",
+			Speakers: []Speaker{{ID: fmt.Sprint("p", i%(n/2+1)), Name: fmt.Sprintf("Speaker Number %d", i%(n/2+1))}},
+		}
+	}
+	s, err := NewSchedule(Conference{Acronym: "synth", Title: "Synthetic Conference", TimeZone: "Europe/Berlin", Location: berlin}, events)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Version = fmt.Sprint("synth-", n)
+	s.Updated = time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
+	return s
+}
+
+// BenchmarkRender measures a cold render: select the events, build the
+// calendar and serialize it, as on a cache miss.
+func BenchmarkRender(b *testing.B) {
+	for _, n := range []int{43, 10000} {
+		s := syntheticSchedule(b, n)
+		zone := mustZone(b, "America/New_York")
+		b.Run(fmt.Sprint(n, "_sessions"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var buf bytes.Buffer
+				if err := Write(&buf, Calendar(s, s.Select(Filter{}), View{Zone: zone})); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompress measures what a cache miss adds to the render: the
+// validators and the gzip encoding, computed once per variant.
+func BenchmarkCompress(b *testing.B) {
+	for _, n := range []int{43, 10000} {
+		s := syntheticSchedule(b, n)
+		data := render(b, Calendar(s, s.Events, View{Zone: mustZone(b, "America/New_York")}))
+		b.Run(fmt.Sprint(n, "_sessions"), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				newRendered(data, s.Updated)
+			}
+		})
+	}
+}
+
+// BenchmarkServeCached measures a poll of a cached feed through the whole
+// handler: routing, query parsing, the cache, metrics and the log.
+func BenchmarkServeCached(b *testing.B) {
+	store, err := NewStore(syntheticSchedule(b, 43))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{})
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+	}{
+		{"plain", nil},
+		{"gzip", map[string]string{"Accept-Encoding": "gzip"}},
+		{"conditional", map[string]string{"If-None-Match": "*"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/feed.ics?track=track-3&tz=Asia/Tokyo", nil)
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK && w.Code != http.StatusNotModified {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
+}

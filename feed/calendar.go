@@ -1,0 +1,290 @@
+package feed
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"github.com/confcal/confcal/timezone"
+)
+
+// ProductID is the PRODID of every calendar confcal writes.
+const ProductID = "-//confcal//confcal//EN"
+
+// View says what one feed shows and how: the selection, its name, the
+// display zone and the extras a subscriber asked for.
+type View struct {
+	Name    string         // what the selection is, e.g. "Spotlight"; empty for the whole schedule
+	Zone    *time.Location // display zone; time.UTC writes "Z" times and no VTIMEZONE
+	Alarm   time.Duration  // reminder before each session; 0 for none
+	Source  string         // the feed's own URL, for SOURCE (RFC 7986); may be empty
+	Refresh time.Duration  // suggested polling interval; 0 leaves it to the client
+}
+
+// Title is the calendar's display name, e.g.
+// "DyNN @ ICML 2022 · Spotlight (times in Europe/Berlin)".
+func (v View) Title(s *Schedule) string {
+	title := s.Conference.Title
+	if v.Name != "" {
+		title += " · " + v.Name
+	}
+	return title + " (times in " + zoneName(v.Zone) + ")"
+}
+
+// zoneName is the zone's IANA name; "UTC" for UTC.
+func zoneName(loc *time.Location) string {
+	if loc == nil || loc == time.UTC {
+		return "UTC"
+	}
+	return loc.String()
+}
+
+// Calendar builds the iCalendar object for events of s as v describes.
+// The result depends only on its arguments: the same schedule, events and
+// view give the same bytes, so ETags are stable across replicas. Serialize
+// it with Write.
+func Calendar(s *Schedule, events []Event, v View) *ics.Calendar {
+	zone := v.Zone
+	if zone == nil {
+		zone = s.Conference.Location
+	}
+	title := v.Title(s)
+	cal := &ics.Calendar{CalendarProperties: []ics.CalendarProperty{
+		calProp("VERSION", "2.0"),
+		calProp("PRODID", ProductID),
+		calProp("CALSCALE", "GREGORIAN"),
+		calProp("METHOD", "PUBLISH"),
+		calProp("NAME", title), // RFC 7986 §5.1
+		calProp("X-WR-CALNAME", title),
+		calProp("X-WR-CALDESC", description(s, v)),
+		calProp("X-WR-TIMEZONE", zoneName(zone)),
+	}}
+	if !s.Updated.IsZero() {
+		cal.CalendarProperties = append(cal.CalendarProperties, calProp("LAST-MODIFIED", utc(s.Updated)))
+	}
+	if v.Refresh > 0 {
+		cal.CalendarProperties = append(cal.CalendarProperties,
+			calProp("REFRESH-INTERVAL", icalDuration(v.Refresh), "VALUE", "DURATION"), // RFC 7986 §5.7
+			calProp("X-PUBLISHED-TTL", icalDuration(v.Refresh)))
+	}
+	if v.Source != "" {
+		cal.CalendarProperties = append(cal.CalendarProperties, calProp("SOURCE", v.Source, "VALUE", "URI")) // RFC 7986 §5.8
+	}
+	if s.Conference.URL != "" {
+		cal.CalendarProperties = append(cal.CalendarProperties, calProp("URL", s.Conference.URL, "VALUE", "URI"))
+	}
+
+	cal.Components = make([]ics.Component, 0, len(events)+1)
+	if zone != time.UTC && len(events) > 0 {
+		first, last := span(events)
+		if vt := timezone.VTimezone(zone, first, last); vt != nil {
+			cal.Components = append(cal.Components, vt)
+		}
+	}
+	stamp := ""
+	if !s.Updated.IsZero() {
+		stamp = utc(s.Updated)
+	}
+	for _, e := range events {
+		cal.Components = append(cal.Components, event(s, e, zone, stamp, v.Alarm))
+	}
+	return cal
+}
+
+// prop is a component property with at most one parameter (name, value).
+func prop(name, value string, param ...string) ics.IANAProperty {
+	p := ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: name, Value: value}}
+	if len(param) == 2 {
+		p.ICalParameters = map[string][]string{param[0]: {param[1]}}
+	}
+	return p
+}
+
+// calProp is a calendar property with at most one parameter (name, value).
+func calProp(name, value string, param ...string) ics.CalendarProperty {
+	return ics.CalendarProperty{BaseProperty: prop(name, value, param...).BaseProperty}
+}
+
+// description is the calendar's X-WR-CALDESC.
+func description(s *Schedule, v View) string {
+	what := "All sessions"
+	if v.Name != "" {
+		what = "Sessions: " + v.Name
+	}
+	desc := what + " of " + s.Conference.Title + ", times in " + zoneName(v.Zone) + "."
+	if s.Conference.URL != "" {
+		desc += " " + s.Conference.URL
+	}
+	return desc
+}
+
+// span returns the first start and last end of events.
+func span(events []Event) (first, last time.Time) {
+	for i, e := range events {
+		if i == 0 || e.Start.Before(first) {
+			first = e.Start
+		}
+		if end := e.End(); end.After(last) {
+			last = end
+		}
+	}
+	return first, last
+}
+
+// event builds one VEVENT. Times are written as local wall time with a TZID
+// (or in UTC with "Z"); golang-ical's SetStartAt always writes UTC, which
+// some clients read differently when a TZID is present.
+// stamp is DTSTAMP and LAST-MODIFIED, formatted once per calendar; when the
+// schedule says nothing of its age, the session's start is used.
+func event(s *Schedule, e Event, zone *time.Location, stamp string, alarm time.Duration) *ics.VEvent {
+	if stamp == "" {
+		stamp = utc(e.Start)
+	}
+	props := make([]ics.IANAProperty, 0, 18)
+	props = append(props,
+		prop("UID", e.GUID),
+		prop("DTSTAMP", stamp),
+		prop("LAST-MODIFIED", stamp),
+		dateTime("DTSTART", e.Start, zone),
+		dateTime("DTEND", e.End(), zone),
+		prop("SEQUENCE", "0"),
+		prop("SUMMARY", e.Title),
+		prop("DESCRIPTION", eventDescription(s, e)),
+		prop("LOCATION", location(s, e)),
+	)
+	// One CATEGORIES property per category: a comma inside a track name
+	// must not split it into two.
+	if e.Track.Name != "" {
+		props = append(props, prop("CATEGORIES", e.Track.Name))
+	}
+	if e.Type != "" && !strings.EqualFold(e.Type, e.Track.Name) {
+		props = append(props, prop("CATEGORIES", e.Type))
+	}
+	if u := eventURL(s, e); u != "" {
+		props = append(props, prop("URL", u, "VALUE", "URI"))
+	}
+	transp := "OPAQUE"
+	if isBreak(e) {
+		transp = "TRANSPARENT"
+	}
+	props = append(props, prop("STATUS", "CONFIRMED"), prop("CLASS", "PUBLIC"), prop("TRANSP", transp))
+	ev := &ics.VEvent{ComponentBase: ics.ComponentBase{Properties: props}}
+	if alarm > 0 {
+		ev.Components = []ics.Component{&ics.VAlarm{ComponentBase: ics.ComponentBase{Properties: []ics.IANAProperty{
+			prop("ACTION", "DISPLAY"),
+			prop("TRIGGER", "-"+icalDuration(alarm)),
+			prop("DESCRIPTION", e.Title),
+		}}}}
+	}
+	return ev
+}
+
+// dateTime is a DATE-TIME property in zone: local time with TZID, or UTC.
+func dateTime(name string, t time.Time, zone *time.Location) ics.IANAProperty {
+	if zone == time.UTC {
+		return prop(name, utc(t))
+	}
+	return prop(name, t.In(zone).Format("20060102T150405"), "TZID", zone.String())
+}
+
+// utc formats t as an RFC 5545 UTC date-time.
+func utc(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// isBreak reports whether e is a break or social slot rather than a session
+// one attends; those do not block the subscriber's time.
+func isBreak(e Event) bool {
+	switch strings.ToLower(e.Type) {
+	case "break", "social", "pause", "lunch":
+		return true
+	}
+	return false
+}
+
+// location is always set, since some clients drop events without one.
+func location(s *Schedule, e Event) string {
+	switch {
+	case e.Online && e.Room != "" && !strings.EqualFold(e.Room, "online"):
+		return "Online: " + e.Room
+	case e.Online:
+		return "Online"
+	case e.Room != "" && s.Conference.Venue != "" && e.Room != s.Conference.Venue:
+		return e.Room + ", " + s.Conference.Venue
+	case e.Room != "":
+		return e.Room
+	case s.Conference.Venue != "":
+		return s.Conference.Venue
+	}
+	return s.Conference.Title
+}
+
+// eventURL is the session's own page, or the conference's.
+func eventURL(s *Schedule, e Event) string {
+	if e.URL != "" {
+		return e.URL
+	}
+	return s.Conference.URL
+}
+
+// eventDescription is what a subscriber reads when opening the event: the
+// abstract, then who, what and where.
+func eventDescription(s *Schedule, e Event) string {
+	var b strings.Builder
+	para := func(p string) {
+		if p = strings.TrimSpace(p); p == "" {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(p)
+	}
+	para(e.Subtitle)
+	para(e.Abstract)
+	para(e.Description)
+	var facts []string
+	if len(e.Speakers) > 0 {
+		names := make([]string, len(e.Speakers))
+		for i, p := range e.Speakers {
+			names[i] = p.Name
+		}
+		facts = append(facts, "Speakers: "+strings.Join(names, ", "))
+	}
+	if e.Track.Name != "" {
+		facts = append(facts, "Track: "+e.Track.Name)
+	}
+	if e.Online {
+		facts = append(facts, "Given remotely (online)")
+	}
+	if u := eventURL(s, e); u != "" {
+		facts = append(facts, u)
+	}
+	para(strings.Join(facts, "\n"))
+	return b.String()
+}
+
+// icalDuration formats a positive duration as an RFC 5545 DURATION
+// (e.g. PT10M, PT1H30M, P1D).
+func icalDuration(d time.Duration) string {
+	if d <= 0 {
+		return "PT0S"
+	}
+	var b strings.Builder
+	b.WriteString("P")
+	if days := d / (24 * time.Hour); days > 0 && d%(24*time.Hour) == 0 {
+		b.WriteString(strconv.Itoa(int(days)) + "D")
+		return b.String()
+	}
+	b.WriteString("T")
+	if h := d / time.Hour; h > 0 {
+		b.WriteString(strconv.Itoa(int(h)) + "H")
+	}
+	if m := d % time.Hour / time.Minute; m > 0 {
+		b.WriteString(strconv.Itoa(int(m)) + "M")
+	}
+	if sec := d % time.Minute / time.Second; sec > 0 || b.Len() == 2 {
+		b.WriteString(strconv.Itoa(int(sec)) + "S")
+	}
+	return b.String()
+}

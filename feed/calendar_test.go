@@ -1,0 +1,180 @@
+package feed
+
+import (
+	"bytes"
+	"flag"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden .ics files in testdata")
+
+// TestCalendarGolden renders the mini schedule through every filter kind and
+// in several zones, one of them across the spring-forward of its own zone,
+// and compares with the reviewed files in testdata.
+func TestCalendarGolden(t *testing.T) {
+	s := miniSchedule(t)
+	tests := []struct {
+		name   string
+		filter Filter
+		zone   string
+		alarm  time.Duration
+	}{
+		{"all_europe_berlin", Filter{}, "Europe/Berlin", 0},
+		{"all_utc", Filter{}, "UTC", 0},
+		{"track_go-friends_america_new_york", Filter{Tracks: []string{"go-friends"}}, "America/New_York", 0},
+		{"speaker_jurgen-schmidhuber_asia_kolkata_alarm", Filter{Speakers: []string{"jurgen-schmidhuber"}}, "Asia/Kolkata", 10 * time.Minute},
+		{"track_rust_speaker_zihao-deng_australia_lord_howe", Filter{Tracks: []string{"rust"}, Speakers: []string{"zihao-deng"}}, "Australia/Lord_Howe", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			zone := time.UTC
+			if tc.zone != "UTC" {
+				zone = mustZone(t, tc.zone)
+			}
+			v := View{Name: s.Name(tc.filter), Zone: zone, Alarm: tc.alarm, Refresh: 6 * time.Hour,
+				Source: "https://cal.example.org/mini2024" + FeedPath(tc.filter)}
+			got := render(t, Calendar(s, s.Select(tc.filter), v))
+			checkRFC5545(t, got)
+			golden := filepath.Join("testdata", tc.name+".ics")
+			if *update {
+				writeFile(t, golden, got)
+			}
+			if want := readFile(t, golden); !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s; check the diff, then rerun with -update", golden)
+			}
+		})
+	}
+}
+
+// TestCalendarInstants checks that every event's DTSTART/DTEND, read back
+// as wall time in the named zone, is the event's instant: the conversion at
+// the edge must not shift anything, DST or not.
+func TestCalendarInstants(t *testing.T) {
+	s := miniSchedule(t)
+	for _, zoneName := range []string{"Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham", "UTC"} {
+		t.Run(zoneName, func(t *testing.T) {
+			zone := mustZone(t, zoneName)
+			data := string(render(t, Calendar(s, s.Events, View{Zone: zone})))
+			data = data[strings.Index(data, "BEGIN:VEVENT"):] // VTIMEZONE has DTSTARTs of its own
+			re := regexp.MustCompile(`(?m)^(DTSTART|DTEND)(;TZID=([^:]+))?:(\d{8}T\d{6}Z?)\r$`)
+			matches := re.FindAllStringSubmatch(data, -1)
+			if len(matches) != 2*len(s.Events) {
+				t.Fatalf("found %d DTSTART/DTEND lines, want %d", len(matches), 2*len(s.Events))
+			}
+			for i, m := range matches {
+				e := s.Events[i/2]
+				want := e.Start
+				if m[1] == "DTEND" {
+					want = e.End()
+				}
+				var got time.Time
+				var err error
+				if strings.HasSuffix(m[4], "Z") {
+					if zoneName != "UTC" {
+						t.Errorf("%s written in UTC in a %s feed", m[1], zoneName)
+					}
+					got, err = time.Parse("20060102T150405Z", m[4])
+				} else {
+					if m[3] != zoneName {
+						t.Errorf("TZID %q, want %q", m[3], zoneName)
+					}
+					got, err = time.ParseInLocation("20060102T150405", m[4], zone)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !got.Equal(want) {
+					t.Errorf("%s of %q: %s reads as %s, want %s", m[1], e.Title, m[0], got.UTC(), want.UTC())
+				}
+			}
+		})
+	}
+}
+
+// TestCalendarDeterministic: the same input gives the same bytes, and a
+// session has one UID whatever the filter or zone.
+func TestCalendarDeterministic(t *testing.T) {
+	s := miniSchedule(t)
+	berlin := mustZone(t, "Europe/Berlin")
+	a := render(t, Calendar(s, s.Events, View{Zone: berlin}))
+	b := render(t, Calendar(miniSchedule(t), miniSchedule(t).Events, View{Zone: berlin}))
+	if !bytes.Equal(a, b) {
+		t.Error("two renders of the same schedule differ")
+	}
+	uid := regexp.MustCompile(`(?m)^UID:(.*)\r$`)
+	tokyo := render(t, Calendar(s, s.Select(Filter{Tracks: []string{"rust"}}), View{Zone: mustZone(t, "Asia/Tokyo")}))
+	all := uid.FindAllStringSubmatch(string(a), -1)
+	one := uid.FindAllStringSubmatch(string(tokyo), -1)
+	if len(one) != 1 || one[0][1] != s.Events[1].GUID {
+		t.Errorf("rust feed UIDs %v, want [%s]", one, s.Events[1].GUID)
+	}
+	if len(all) != len(s.Events) || all[1][1] != one[0][1] {
+		t.Errorf("UIDs differ between variants: %v and %v", all, one)
+	}
+	if bytes.Contains(a, []byte("\r\r")) || bytes.Contains(a, []byte("Line two")) == false {
+		t.Error("carriage return in the abstract not normalised")
+	}
+}
+
+func TestCalendarProperties(t *testing.T) {
+	s := miniSchedule(t)
+	data := string(render(t, Calendar(s, s.Select(Filter{Tracks: []string{"rust"}}), View{
+		Name: "Rust", Zone: mustZone(t, "Europe/Berlin"), Alarm: 90 * time.Minute, Refresh: 6 * time.Hour,
+		Source: "https://cal.example.org/tracks/rust.ics",
+	})))
+	for _, want := range []string{
+		"VERSION:2.0", "PRODID:" + ProductID, "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+		"NAME:Mini Conf 2024 · Rust (times in Europe/Berlin)",
+		"X-WR-CALNAME:Mini Conf 2024 · Rust (times in Europe/Berlin)",
+		"X-WR-TIMEZONE:Europe/Berlin", "REFRESH-INTERVAL;VALUE=DURATION:PT6H", "X-PUBLISHED-TTL:PT6H",
+		"SOURCE;VALUE=URI:https://cal.example.org/tracks/rust.ics",
+		"UID:22222222-2222-4222-8222-222222222222", "DTSTAMP:20240301T120000Z", "LAST-MODIFIED:20240301T120000Z",
+		"DTSTART;TZID=Europe/Berlin:20240330T100000", "DTEND;TZID=Europe/Berlin:20240330T104500",
+		"SUMMARY:Borrowing without tears", "LOCATION:Hall B\\, Kongresshaus", "CATEGORIES:Rust",
+		"STATUS:CONFIRMED", "TRANSP:OPAQUE", "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT1H30M",
+		"BEGIN:VTIMEZONE", "TZID:Europe/Berlin",
+	} {
+		if !strings.Contains(data, want+"\r\n") {
+			t.Errorf("calendar lacks %q", want)
+		}
+	}
+}
+
+func TestLocation(t *testing.T) {
+	s := miniSchedule(t)
+	tests := []struct {
+		e    Event
+		want string
+	}{
+		{Event{Room: "Hall A"}, "Hall A, Kongresshaus"},
+		{Event{Online: true, Room: "Online"}, "Online"},
+		{Event{Online: true, Room: "Stream 1"}, "Online: Stream 1"},
+		{Event{}, "Kongresshaus"},
+		{Event{Room: "Kongresshaus"}, "Kongresshaus"},
+	}
+	for _, tc := range tests {
+		if got := location(s, tc.e); got != tc.want {
+			t.Errorf("location(%+v) = %q, want %q", tc.e, got, tc.want)
+		}
+	}
+	bare := &Schedule{Conference: Conference{Title: "Bare"}}
+	if got := location(bare, Event{}); got != "Bare" {
+		t.Errorf("location with no room or venue = %q, want the conference title", got)
+	}
+}
+
+func TestICalDuration(t *testing.T) {
+	tests := map[time.Duration]string{
+		10 * time.Minute: "PT10M", time.Hour: "PT1H", 90 * time.Minute: "PT1H30M", 24 * time.Hour: "P1D",
+		30 * time.Second: "PT30S", 0: "PT0S", 25 * time.Hour: "PT25H",
+	}
+	for d, want := range tests {
+		if got := icalDuration(d); got != want {
+			t.Errorf("icalDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,649 @@
+package feed
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/confcal/confcal/timezone"
+)
+
+// wantEvent is what a test checks of one event, found by GUID.
+type wantEvent struct {
+	guid     string
+	id       string
+	start    string // RFC 3339 in UTC
+	duration time.Duration
+	room     string
+	online   bool
+	track    string
+	color    string
+	speakers []string // slugs
+}
+
+func TestParseFiles(t *testing.T) {
+	tests := []struct {
+		file     string
+		opts     ParseOptions
+		acronym  string
+		zone     string
+		venue    string
+		events   int
+		days     []string
+		tracks   []string
+		speakers []string
+		updated  string
+		warnings []string // substrings, one per warning, in order
+		want     []wantEvent
+	}{
+		{
+			file:     "decode/legacy-pentabarf.xml",
+			opts:     ParseOptions{TimeZone: "Europe/Brussels"},
+			acronym:  "fosdem-2024",
+			zone:     "Europe/Brussels",
+			venue:    "ULB (Université Libre de Bruxelles), Brussels",
+			events:   5,
+			days:     []string{"2024-02-03", "2024-02-04"},
+			tracks:   []string{"community", "go", "keynotes"},
+			speakers: []string{"fosdem-staff", "jurgen-schmidhuber", "richard-hartmann", "zihao-deng"},
+			updated:  "2024-02-03T00:00:00Z",
+			warnings: []string{`schedule/conference: no acronym; using "fosdem-2024" from the title`},
+			want: []wantEvent{
+				{guid: "3f1d8f0e-7d5a-4f43-9a52-0c1d5f2b7a01", id: "15870", start: "2024-02-03T08:30:00Z", duration: 25 * time.Minute,
+					room: "Janson", track: "Keynotes", speakers: []string{"fosdem-staff", "richard-hartmann"}},
+				{guid: "3f1d8f0e-7d5a-4f43-9a52-0c1d5f2b7a02", id: "15871", start: "2024-02-03T22:00:00Z", duration: time.Hour,
+					room: "Janson", track: "Community", speakers: []string{"jurgen-schmidhuber"}},
+				// Listed on Feb 3 after the 23:00 session: it happens on Feb 4.
+				{guid: "3f1d8f0e-7d5a-4f43-9a52-0c1d5f2b7a03", id: "15872", start: "2024-02-03T23:30:00Z", duration: 45 * time.Minute,
+					room: "Janson", track: "Community"},
+				// Earlier than Janson's first session, but first in its own room: same day.
+				{guid: "3f1d8f0e-7d5a-4f43-9a52-0c1d5f2b7a04", id: "15880", start: "2024-02-03T08:00:00Z", duration: 90 * time.Minute,
+					room: "K.1.105 (La Fontaine)", track: "Go", speakers: []string{"zihao-deng"}},
+				{guid: "3f1d8f0e-7d5a-4f43-9a52-0c1d5f2b7a05", id: "15900", start: "2024-02-04T16:00:00Z", duration: 15 * time.Minute,
+					room: "Janson", track: "Keynotes", speakers: []string{"fosdem-staff"}},
+			},
+		},
+		{
+			file:     "decode/frab.xml",
+			acronym:  "gpn22",
+			zone:     "Europe/Berlin",
+			events:   3,
+			days:     []string{"2024-03-30", "2024-03-31"},
+			tracks:   []string{"hardware", "software"},
+			speakers: []string{"zhangyang-atlas-wang"},
+			updated:  "2024-03-29T18:00:00Z", // from <version>
+			want: []wantEvent{
+				// 23:30 CET for two hours: the clocks skip 02:00–03:00, it ends 02:30 CEST.
+				{guid: "0d6d0a56-93a7-5c5c-9d5f-000000000001", id: "101", start: "2024-03-30T22:30:00Z", duration: 2 * time.Hour,
+					room: "Medientheater", track: "Hardware", color: "#ff8800", speakers: []string{"zhangyang-atlas-wang"}},
+				{guid: "0d6d0a56-93a7-5c5c-9d5f-000000000002", id: "102", start: "2024-03-31T08:00:00Z", duration: 45 * time.Minute,
+					room: "Medientheater", track: "Software", color: "#0088ff", speakers: []string{"zhangyang-atlas-wang"}},
+				// No <date>; 01:30 is before the day's start (10:00), so April 1, CEST.
+				{guid: "0d6d0a56-93a7-5c5c-9d5f-000000000003", id: "103", start: "2024-03-31T23:30:00Z", duration: 30 * time.Minute,
+					room: "Medientheater"},
+			},
+		},
+		{
+			file:     "decode/pretalx.json",
+			acronym:  "democon",
+			zone:     "America/New_York",
+			events:   3,
+			days:     []string{"2024-06-10"},
+			tracks:   []string{"machine-learning"},
+			speakers: []string{"ana-lima", "ana-lima-2", "brian-robinson"},
+			updated:  "2024-06-10T00:00:00Z",
+			warnings: []string{`schedule.conference.tracks[1].color: "not-a-colour" is not a colour`},
+			want: []wantEvent{
+				{guid: "6b1e6f9c-6d0e-5b43-9a1c-6f3e7b8a0001", id: "Q9ZX7K", start: "2024-06-10T13:00:00Z", duration: 30 * time.Minute,
+					room: "Gray Room", track: "Machine Learning", color: "#1f77b4", speakers: []string{"brian-robinson", "ana-lima"}},
+				// end overrides duration; a null track is no track.
+				{guid: "6b1e6f9c-6d0e-5b43-9a1c-6f3e7b8a0002", id: "42", start: "2024-06-10T14:00:00Z", duration: 75 * time.Minute,
+					room: "Gray Room"},
+				// A room of type "online"; "Ana Líma" is another person than "Ana Lima".
+				{guid: "6b1e6f9c-6d0e-5b43-9a1c-6f3e7b8a0003", id: "RM3N5T", start: "2024-06-10T17:00:00Z", duration: 90 * time.Minute,
+					room: "Stream", online: true, speakers: []string{"ana-lima-2", "ana-lima"}},
+			},
+		},
+		{
+			file:     "decode/frab.json",
+			acronym:  "camp2024",
+			zone:     "Europe/Berlin",
+			events:   3,
+			days:     []string{"2024-03-30", "2024-03-31"},
+			tracks:   []string{"ccc", "science"},
+			speakers: []string{"jinxx", "smtw"},
+			updated:  "2024-03-30T00:00:00Z",
+			want: []wantEvent{
+				{guid: "a0a0fcfe-b7fb-46e3-84b6-000000000001", id: "1", start: "2024-03-30T10:00:00Z", duration: 30 * time.Minute,
+					room: "Curie", track: "CCC", speakers: []string{"jinxx", "smtw"}},
+				// No date: 01:30 is before day_start, so the 31st, still CET.
+				{guid: "a0a0fcfe-b7fb-46e3-84b6-000000000002", id: "2", start: "2024-03-31T00:30:00Z", duration: time.Hour,
+					room: "Curie", track: "CCC", speakers: []string{"smtw"}},
+				{guid: "a0a0fcfe-b7fb-46e3-84b6-000000000003", id: "3", start: "2024-03-31T09:00:00Z", duration: 45 * time.Minute,
+					room: "Meitner", track: "Science", speakers: []string{"jinxx"}},
+			},
+		},
+		{
+			file:     "pretalx-democon.json",
+			acronym:  "democon",
+			zone:     "UTC",
+			events:   36,
+			days:     []string{"2020-12-14", "2020-12-15", "2020-12-16"},
+			tracks:   []string{"horizontal", "phased"},
+			updated:  "2020-12-14T00:00:00Z",
+			warnings: []string{`schedule.conference.days[0].rooms["Gray Room"][0].date: 2020-12-14T09:00:00+01:00 has UTC offset +01:00, but UTC is at +00:00 then; using the instant as written (and 35 more events like this)`},
+			want: []wantEvent{
+				{guid: "8079583e-8321-506c-95af-fd2903a5f075", id: "25", start: "2020-12-14T08:00:00Z", duration: 30 * time.Minute,
+					room: "Gray Room", track: "Phased", speakers: []string{"brian-robinson"}},
+			},
+		},
+		{
+			file:    "frab-camp2019.json",
+			acronym: "Camp2019",
+			zone:    "Europe/Berlin",
+			events:  79,
+			days:    []string{"2019-08-21", "2019-08-22", "2019-08-23", "2019-08-24", "2019-08-25"},
+			tracks:  []string{"art-culture", "ccc", "entertainment", "ethics-society-politics", "hardware-making", "science", "security"},
+			updated: "2019-08-21T00:00:00Z",
+			want: []wantEvent{
+				{guid: "a0a0fcfe-b7fb-46e3-84b6-97a5406016b4", id: "10386", start: "2019-08-21T09:00:00Z", duration: 30 * time.Minute,
+					room: "Curie", track: "CCC", speakers: []string{"jinxx", "smtw"}},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			data := mustReadFile(t, filepath.Join("testdata", tc.file))
+			opts := tc.opts
+			opts.Source = filepath.Base(tc.file)
+			s, err := Parse(data, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := s.Conference
+			if c.Acronym != tc.acronym || c.TimeZone != tc.zone || c.Location.String() != tc.zone || c.Venue != tc.venue {
+				t.Errorf("conference = %q, zone %q (%v), venue %q; want %q, %q, %q", c.Acronym, c.TimeZone, c.Location, c.Venue, tc.acronym, tc.zone, tc.venue)
+			}
+			if len(s.Events) != tc.events {
+				t.Errorf("%d events, want %d", len(s.Events), tc.events)
+			}
+			var days []string
+			for _, d := range c.Days {
+				days = append(days, d.Date)
+				if !d.End.After(d.Start) {
+					t.Errorf("day %s: end %v not after start %v", d.Date, d.End, d.Start)
+				}
+			}
+			if !slices.Equal(days, tc.days) {
+				t.Errorf("days = %q, want %q", days, tc.days)
+			}
+			if got := pluck(s.Tracks, func(t Track) string { return t.Slug }); !slices.Equal(got, tc.tracks) {
+				t.Errorf("tracks = %q, want %q", got, tc.tracks)
+			}
+			if tc.speakers != nil {
+				if got := pluck(s.Speakers, func(p Speaker) string { return p.Slug }); !slices.Equal(got, tc.speakers) {
+					t.Errorf("speakers = %q, want %q", got, tc.speakers)
+				}
+			}
+			if got := s.Updated.Format(time.RFC3339); got != tc.updated {
+				t.Errorf("Updated = %s, want %s", got, tc.updated)
+			}
+			if s.Version != contentVersion(data) || len(s.Version) != 32 {
+				t.Errorf("Version = %q, want %q", s.Version, contentVersion(data))
+			}
+			if len(s.Warnings) != len(tc.warnings) {
+				t.Errorf("warnings = %q, want %d like %q", s.Warnings, len(tc.warnings), tc.warnings)
+			} else {
+				for i, w := range tc.warnings {
+					if !strings.Contains(s.Warnings[i], w) || !strings.HasPrefix(s.Warnings[i], opts.Source+": ") {
+						t.Errorf("warning %d = %q, want %q", i, s.Warnings[i], w)
+					}
+				}
+			}
+			for _, w := range tc.want {
+				e, ok := s.Event(w.guid)
+				if !ok {
+					t.Errorf("no event %s", w.guid)
+					continue
+				}
+				if got := e.Start.Format(time.RFC3339); got != w.start || e.Start.Location() != time.UTC {
+					t.Errorf("%s: start %s (%v), want %s UTC", w.guid, got, e.Start.Location(), w.start)
+				}
+				if e.ID != w.id || e.Duration != w.duration || e.Room != w.room || e.Online != w.online {
+					t.Errorf("%s: id %q, %v, room %q, online %v; want %q, %v, %q, %v", w.guid, e.ID, e.Duration, e.Room, e.Online, w.id, w.duration, w.room, w.online)
+				}
+				if e.Track.Name != w.track || e.Track.Color != w.color {
+					t.Errorf("%s: track %q %q, want %q %q", w.guid, e.Track.Name, e.Track.Color, w.track, w.color)
+				}
+				if got := pluck(e.Speakers, func(p Speaker) string { return p.Slug }); !slices.Equal(got, w.speakers) {
+					t.Errorf("%s: speakers %q, want %q", w.guid, got, w.speakers)
+				}
+			}
+		})
+	}
+}
+
+func pluck[T any](items []T, slug func(T) string) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, slug(it))
+	}
+	return out
+}
+
+func mustReadFile(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestParseRealExports checks what the real exports hold beyond the table.
+func TestParseRealExports(t *testing.T) {
+	s, err := Parse(mustReadFile(t, "testdata/frab-camp2019.json"), ParseOptions{Source: "camp2019.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Speakers) != 90 {
+		t.Errorf("%d speakers, want 90", len(s.Speakers))
+	}
+	p, ok := s.Speaker("jinxx")
+	if !ok || p.ID != "7797" || p.Name != "jinxx" {
+		t.Errorf("speaker jinxx = %+v, %v", p, ok)
+	}
+	e, _ := s.Event("Camp2019-10386-opening_ceremony")
+	if e.Title != "Opening Ceremony" || e.URL != "https://fahrplan.events.ccc.de/camp/2019/Fahrplan/events/10386.html" || e.Language != "en" || e.Type != "lecture" {
+		t.Errorf("opening = %+v", e)
+	}
+	if c := s.Conference; c.Title != "Chaos Communication Camp 2019" || c.URL != "https://fahrplan.events.ccc.de/camp/2019/Fahrplan/" {
+		t.Errorf("conference = %+v", c)
+	}
+
+	s, err = Parse(mustReadFile(t, "testdata/pretalx-democon.json"), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Speakers) != 27 {
+		t.Errorf("%d speakers, want 27", len(s.Speakers))
+	}
+	if p, ok := s.Speaker("brian-robinson"); !ok || p.ID != "NQTF8Y" {
+		t.Errorf("speaker brian-robinson = %+v, %v: want the pretalx code as ID", p, ok)
+	}
+}
+
+// TestParseDeterministic: the same bytes give the same schedule, stamp and
+// version, and different bytes a different version.
+func TestParseDeterministic(t *testing.T) {
+	data := mustReadFile(t, "testdata/decode/frab.json")
+	a, err := Parse(data, ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseSchedule(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Version != b.Version || !a.Updated.Equal(b.Updated) || len(a.Events) != len(b.Events) {
+		t.Errorf("two parses differ: %s %v, %s %v", a.Version, a.Updated, b.Version, b.Updated)
+	}
+	c, err := Parse(append(data, '\n'), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version == a.Version {
+		t.Errorf("a changed file kept version %s", a.Version)
+	}
+}
+
+// A minimal valid document of each format, for error cases to break.
+const (
+	okJSON = `{"schedule": {"version": "1", "conference": {"acronym": "demo", "title": "Demo", "time_zone_name": "Europe/Berlin",
+  "days": [{"index": 1, "date": "2024-03-30", "day_start": "2024-03-30T09:00:00+01:00", "day_end": "2024-03-31T03:00:00+02:00",
+    "rooms": {"Hall A": [
+      {"guid": "g1", "id": 1, "date": "2024-03-30T10:00:00+01:00", "start": "10:00", "duration": "00:30", "title": "One", "persons": []},
+      {"guid": "g2", "id": 2, "date": "2024-03-30T11:00:00+01:00", "start": "11:00", "duration": "DURATION", "title": "Two", "persons": []}
+    ]}}]}}}`
+	okXML = `<?xml version="1.0"?>
+<schedule>
+  <version>1</version>
+  <conference>
+    <acronym>demo</acronym>
+    <title>Demo</title>
+    TZ
+  </conference>
+  <day index="1" date="2024-02-03">
+    <room name="Janson">
+      <event id="1" guid="g1">
+        <start>09:30</start>
+        <duration>00:30</duration>
+        <title>One</title>
+      </event>
+      <event id="2" guid="g2">
+        <start>10:30</start>
+        <duration>DURATION</duration>
+        <title>Two</title>
+      </event>
+    </room>
+  </day>
+</schedule>`
+)
+
+func TestParseErrors(t *testing.T) {
+	tz := "<time_zone_name>Europe/Brussels</time_zone_name>"
+	xmlDoc := func(duration, zone string) string {
+		return strings.NewReplacer("DURATION", duration, "TZ", zone).Replace(okXML)
+	}
+	jsonDoc := func(old, new string) string {
+		return strings.Replace(strings.Replace(okJSON, "DURATION", "01:00", 1), old, new, 1)
+	}
+	tests := []struct {
+		name   string
+		in     string
+		opts   ParseOptions
+		want   string // the whole message, after "test.x: "
+		is     error
+		line   int
+		column int
+	}{
+		{name: "empty", in: " \n\t", want: "empty schedule", is: ErrEmpty},
+		{name: "nothing", in: "", want: "empty schedule", is: ErrEmpty},
+		{name: "unknown format", in: "BEGIN:VCALENDAR\r\n", want: ErrUnknownFormat.Error(), is: ErrUnknownFormat},
+		{name: "html", in: "<!DOCTYPE html>\n<html><body>Not Found</body></html>", is: ErrUnknownFormat, line: 2, column: 1,
+			want: ErrUnknownFormat.Error() + ": the root element is <html>, not <schedule>"},
+		{name: "json syntax", in: "{\"schedule\": {\n  \"version\": \"1\",\n  \"conference\": {,}}}", line: 3, column: 18,
+			want: "invalid JSON: invalid character ',' looking for beginning of object key string"},
+		{name: "json truncated", in: "{\"schedule\": {", line: 1, column: 15, want: "invalid JSON: unexpected end of JSON input"},
+		{name: "json array", in: "[1]", want: ErrUnknownFormat.Error(), is: ErrUnknownFormat},
+		{name: "json no schedule", in: `{"version": "1"}`, want: "schedule: missing"},
+		{name: "json days not an array", in: jsonDoc(`"days": [`, `"days": "none", "x": [`), want: "schedule.conference.days: want an array, got a string"},
+		{name: "json duration minutes", in: strings.Replace(okJSON, "DURATION", "1:70", 1),
+			want: `schedule.conference.days[0].rooms["Hall A"][1].duration: "1:70": minutes must be 0–59`},
+		{name: "json duration garbage", in: strings.Replace(okJSON, "DURATION", "half an hour", 1),
+			want: `schedule.conference.days[0].rooms["Hall A"][1].duration: "half an hour": want a duration like 01:30`},
+		{name: "json duration zero", in: strings.Replace(okJSON, "DURATION", "0:00", 1),
+			want: `schedule.conference.days[0].rooms["Hall A"][1].duration: "0:00": an event must last longer than zero`},
+		{name: "json duration missing", in: jsonDoc(`"duration": "00:30", `, ``),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].duration: missing duration`},
+		{name: "json missing guid", in: jsonDoc(`"guid": "g1", `, ``),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].guid: event 1 ("One") has no guid`},
+		{name: "json duplicate guid", in: jsonDoc(`"guid": "g2"`, `"guid": "g1"`),
+			want: `schedule.conference.days[0].rooms["Hall A"][1].guid: duplicate guid g1 (first used at schedule.conference.days[0].rooms["Hall A"][0])`},
+		{name: "json end before start", in: jsonDoc(`"start": "10:00",`, `"start": "10:00", "end": "2024-03-30T09:59:00+01:00",`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].end: "2024-03-30T09:59:00+01:00" is not after the start 2024-03-30T10:00:00+01:00`},
+		{name: "json bad date", in: jsonDoc(`"2024-03-30T10:00:00+01:00"`, `"30.03.2024 10:00"`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].date: "30.03.2024 10:00": want a date-time like 2024-02-03T09:30:00+01:00`},
+		{name: "json bad start", in: jsonDoc(`"date": "2024-03-30T10:00:00+01:00", "start": "10:00"`, `"start": "25:00"`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].start: "25:00": hours must be 0–23`},
+		{name: "json no start", in: jsonDoc(`"date": "2024-03-30T10:00:00+01:00", "start": "10:00",`, ``),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].start: event has neither a date nor a start time`},
+		{name: "json bad day date", in: jsonDoc(`"date": "2024-03-30"`, `"date": "2024-02-30"`),
+			want: `schedule.conference.days[0].date: "2024-02-30": want a date like 2024-02-03`},
+		{name: "json day ends before start", in: jsonDoc(`"day_end": "2024-03-31T03:00:00+02:00"`, `"day_end": "2024-03-30T08:00:00+01:00"`),
+			want: `schedule.conference.days[0].day_end: day ends at or before its start 2024-03-30T09:00:00+01:00`},
+		{name: "json title a number", in: jsonDoc(`"title": "One"`, `"title": 1`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].title: want a string, got a number`},
+		{name: "json id a float", in: jsonDoc(`"id": 1,`, `"id": 1.5,`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].id: want an integer or a string, got 1.5`},
+		{name: "json persons not objects", in: jsonDoc(`"persons": []`, `"persons": [[]]`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].persons[0]: want an object, got an array`},
+		{name: "json rooms not an object", in: jsonDoc(`"rooms": {"Hall A": [`, `"rooms": [], "x": {"Hall A": [`),
+			want: `schedule.conference.days[0].rooms: want an object of room name → events, got an array`},
+		{name: "json unknown zone", in: jsonDoc(`"Europe/Berlin"`, `"Berlin"`), is: timezone.ErrUnknownZone,
+			want: `schedule.conference.time_zone_name: ` + zoneError(t, "Berlin")},
+		{name: "json no zone", in: jsonDoc(`"time_zone_name": "Europe/Berlin",`, ``), is: ErrNoTimeZone,
+			want: `schedule.conference.time_zone_name: ` + ErrNoTimeZone.Error()},
+		{name: "json bad zone option", in: jsonDoc(`"time_zone_name": "Europe/Berlin",`, ``), opts: ParseOptions{TimeZone: "Mars/Olympus"},
+			is: timezone.ErrUnknownZone, want: `time zone option: ` + zoneError(t, "Mars/Olympus")},
+		{name: "json no acronym or title", in: jsonDoc(`"acronym": "demo", "title": "Demo",`, ``),
+			want: `schedule.conference.acronym: the conference has neither an acronym nor a title`},
+
+		{name: "xml duration minutes", in: xmlDoc("1:70", tz), line: 18, column: 9,
+			want: `schedule/day[1]/room[@name="Janson"]/event[2]/duration: "1:70": minutes must be 0–59`},
+		{name: "xml no zone", in: xmlDoc("00:30", ""), is: ErrNoTimeZone, line: 4, column: 3,
+			want: `schedule/conference: ` + ErrNoTimeZone.Error()},
+		{name: "xml unknown zone", in: xmlDoc("00:30", "<time_zone_name>Berlin</time_zone_name>"), is: timezone.ErrUnknownZone, line: 7, column: 5,
+			want: `schedule/conference/time_zone_name: ` + zoneError(t, "Berlin")},
+		{name: "xml missing guid", in: strings.Replace(xmlDoc("00:30", tz), ` guid="g2"`, ``, 1), line: 16, column: 7,
+			want: `schedule/day[1]/room[@name="Janson"]/event[2]/@guid: event 2 ("Two") has no guid`},
+		{name: "xml duplicate guid", in: strings.Replace(xmlDoc("00:30", tz), `"g2"`, `"g1"`, 1), line: 16, column: 7,
+			want: `schedule/day[1]/room[@name="Janson"]/event[2]/@guid: duplicate guid g1 (first used at schedule/day[1]/room[@name="Janson"]/event[1] (line 11))`},
+		{name: "xml bad start", in: strings.Replace(xmlDoc("00:30", tz), "10:30", "10h30", 1), line: 17, column: 9,
+			want: `schedule/day[1]/room[@name="Janson"]/event[2]/start: "10h30": want a time of day like 09:30`},
+		{name: "xml bad day date", in: strings.Replace(xmlDoc("00:30", tz), `date="2024-02-03"`, `date="3.2.2024"`, 1), line: 9, column: 3,
+			want: `schedule/day[1]/@date: "3.2.2024": want a date like 2024-02-03`},
+		{name: "xml no day date", in: strings.Replace(xmlDoc("00:30", tz), ` date="2024-02-03"`, ``, 1), line: 12, column: 9,
+			want: `schedule/day[1]/room[@name="Janson"]/event[1]/start: start time without a date: the day has no date attribute and the event no <date>`},
+		{name: "xml end before start", in: strings.Replace(xmlDoc("00:30", tz), "<title>One</title>", "<date>2024-02-03T09:30:00+01:00</date><end>2024-02-03T09:00:00+01:00</end>", 1), line: 14, column: 47,
+			want: `schedule/day[1]/room[@name="Janson"]/event[1]/end: "2024-02-03T09:00:00+01:00" is not after the start 2024-02-03T09:30:00+01:00`},
+		{name: "xml syntax", in: strings.Replace(xmlDoc("00:30", tz), "</title>\n      </event>", "</titel>\n      </event>", 1), line: 14, column: 19,
+			want: "invalid XML: XML syntax error on line 14: element <title> closed by </titel>"},
+		{name: "xml truncated", in: xmlDoc("00:30", tz)[:200], line: 9, column: 3,
+			want: "invalid XML: XML syntax error on line 9: unexpected EOF"},
+		{name: "xml wrong root", in: `<?xml version="1.0"?><rss version="2.0"/>`, is: ErrUnknownFormat, line: 1, column: 22,
+			want: ErrUnknownFormat.Error() + ": the root element is <rss>, not <schedule>"},
+		{name: "xml no root", in: `<?xml version="1.0"?>`, is: ErrUnknownFormat, line: 1, column: 22,
+			want: ErrUnknownFormat.Error() + ": no root element"},
+		{name: "xml unknown encoding", in: `<?xml version="1.0" encoding="klingon"?><schedule/>`, line: 1, column: 1,
+			want: `invalid XML: xml: opening charset "klingon": unsupported encoding "klingon"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Source = "test.x"
+			s, err := Parse([]byte(tc.in), opts)
+			if err == nil {
+				t.Fatalf("no error; parsed %d events", len(s.Events))
+			}
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %T %q is not a *DecodeError", err, err)
+			}
+			prefix := "test.x: "
+			if tc.line > 0 {
+				prefix = "test.x:" + strconv.Itoa(tc.line) + ":" + strconv.Itoa(tc.column) + ": "
+			}
+			if got := err.Error(); !strings.HasPrefix(got, prefix+tc.want) {
+				t.Errorf("error\n  %s\nwant\n  %s", got, prefix+tc.want)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("errors.Is(%q, %v) = false", err, tc.is)
+			}
+		})
+	}
+}
+
+// zoneError is the timezone package's own message for name.
+func zoneError(t *testing.T, name string) string {
+	t.Helper()
+	_, err := timezone.Load(name)
+	if err == nil {
+		t.Fatalf("timezone.Load(%q) succeeded", name)
+	}
+	return err.Error()
+}
+
+func TestParseUnknownZoneSuggests(t *testing.T) {
+	in := strings.Replace(strings.Replace(okJSON, "DURATION", "01:00", 1), `"Europe/Berlin"`, `"Berlin"`, 1)
+	_, err := Parse([]byte(in), ParseOptions{Source: "x.json"})
+	var uz *timezone.UnknownZoneError
+	if !errors.As(err, &uz) || !slices.Contains(uz.Suggestions, "Europe/Berlin") || !strings.Contains(err.Error(), "Europe/Berlin") {
+		t.Errorf("error %v: want a suggestion of Europe/Berlin", err)
+	}
+}
+
+func TestParseWarnings(t *testing.T) {
+	base := strings.Replace(okJSON, "DURATION", "01:00", 1)
+	t.Run("no events", func(t *testing.T) {
+		in := strings.Replace(base, `"rooms": {"Hall A": [`, `"rooms": {}, "x": {"Hall A": [`, 1)
+		s, err := Parse([]byte(in), ParseOptions{Source: "x.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Events) != 0 || !slices.Equal(s.Warnings, []string{"x.json: the schedule has no events"}) {
+			t.Errorf("events %d, warnings %q", len(s.Events), s.Warnings)
+		}
+	})
+	t.Run("zone option overridden", func(t *testing.T) {
+		s, err := Parse([]byte(base), ParseOptions{TimeZone: "America/New_York"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "schedule.conference.time_zone_name: the schedule's zone Europe/Berlin overrides the time zone option America/New_York"
+		if s.Conference.TimeZone != "Europe/Berlin" || !slices.Equal(s.Warnings, []string{want}) {
+			t.Errorf("zone %s, warnings %q", s.Conference.TimeZone, s.Warnings)
+		}
+	})
+	t.Run("offset disagrees", func(t *testing.T) {
+		in := strings.Replace(base, `"2024-03-30T11:00:00+01:00"`, `"2024-03-30T12:00:00+02:00"`, 1)
+		s, err := Parse([]byte(in), ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `schedule.conference.days[0].rooms["Hall A"][1].date: 2024-03-30T12:00:00+02:00 has UTC offset +02:00, but Europe/Berlin is at +01:00 then; using the instant as written`
+		if !slices.Equal(s.Warnings, []string{want}) {
+			t.Errorf("warnings %q, want %q", s.Warnings, want)
+		}
+		if e, _ := s.Event("g2"); !e.Start.Equal(time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)) {
+			t.Errorf("start %v, want the instant as written", e.Start)
+		}
+	})
+	t.Run("date without offset", func(t *testing.T) {
+		in := strings.Replace(base, `"2024-03-30T11:00:00+01:00"`, `"2024-03-30T11:00:00"`, 1)
+		s, err := Parse([]byte(in), ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, _ := s.Event("g2"); !e.Start.Equal(time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)) || len(s.Warnings) != 0 {
+			t.Errorf("start %v, warnings %q: want 10:00Z, taken in the conference zone", e.Start, s.Warnings)
+		}
+	})
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"0:05", 5 * time.Minute, ""},
+		{"00:30", 30 * time.Minute, ""},
+		{"1:30", 90 * time.Minute, ""},
+		{"12:00", 12 * time.Hour, ""},
+		{"100:00", 100 * time.Hour, ""},
+		{"01:30:15", 90*time.Minute + 15*time.Second, ""},
+		{" 00:45 ", 45 * time.Minute, ""},
+		{"1:70", 0, "minutes must be 0–59"},
+		{"1:00:60", 0, "seconds must be 0–59"},
+		{"00:00", 0, "longer than zero"},
+		{"", 0, "missing duration"},
+		{"90", 0, "want a duration like 01:30"},
+		{"1:5", 0, "want a duration like 01:30"},
+		{"-1:30", 0, "want a duration like 01:30"},
+		{"+1:30", 0, "want a duration like 01:30"},
+		{"1:30:00:00", 0, "want a duration like 01:30"},
+		{"PT1H", 0, "want a duration like 01:30"},
+		{"١:٣٠", 0, "want a duration like 01:30"},
+	}
+	for _, tc := range tests {
+		got, err := parseDuration(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("parseDuration(%q) = %v, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestUpdated(t *testing.T) {
+	days := []Day{{Date: "2024-03-30"}}
+	tests := []struct {
+		version string
+		days    []Day
+		start   string
+		want    string
+	}{
+		{"2024-03-01T12:00:00+01:00", days, "", "2024-03-01T11:00:00Z"},
+		{"2024-03-01 12:00", days, "", "2024-03-01T12:00:00Z"},
+		{"2024-03-01", days, "", "2024-03-01T00:00:00Z"},
+		{"v1.1", days, "", "2024-03-30T00:00:00Z"},
+		{"", nil, "2024-03-29", "2024-03-29T00:00:00Z"},
+		{"", nil, "", "1970-01-01T00:00:00Z"},
+	}
+	for _, tc := range tests {
+		if got := updated(tc.version, tc.days, tc.start, nil).Format(time.RFC3339); got != tc.want {
+			t.Errorf("updated(%q, %v, %q) = %s, want %s", tc.version, tc.days, tc.start, got, tc.want)
+		}
+	}
+}
+
+// fuzzSeeds adds every test file with the given extension to f.
+func fuzzSeeds(f *testing.F, ext string) {
+	for _, pattern := range []string{"testdata/*" + ext, "testdata/decode/*" + ext} {
+		names, _ := filepath.Glob(pattern)
+		for _, name := range names {
+			f.Add(mustReadFile(f, name))
+		}
+	}
+}
+
+// checkFuzzed is what must hold of any input: no panic, and a schedule
+// that parses has events with positive durations and unique GUIDs.
+func checkFuzzed(t *testing.T, data []byte) {
+	s, err := Parse(data, ParseOptions{Source: "fuzz", TimeZone: "Europe/Brussels"})
+	if err != nil {
+		var de *DecodeError
+		if !errors.As(err, &de) {
+			t.Fatalf("error %T is not a *DecodeError: %v", err, err)
+		}
+		return
+	}
+	seen := make(map[string]bool)
+	for _, e := range s.Events {
+		if e.Duration <= 0 {
+			t.Errorf("event %q: duration %v", e.GUID, e.Duration)
+		}
+		if e.GUID == "" || seen[e.GUID] {
+			t.Errorf("event GUID %q empty or repeated", e.GUID)
+		}
+		seen[e.GUID] = true
+	}
+	if s.Conference.Location == nil || s.Conference.Acronym == "" || len(s.Version) != 32 {
+		t.Errorf("conference %+v, version %q", s.Conference, s.Version)
+	}
+}
+
+func FuzzParseJSON(f *testing.F) {
+	fuzzSeeds(f, ".json")
+	f.Add([]byte(strings.Replace(okJSON, "DURATION", "01:00", 1)))
+	f.Fuzz(checkFuzzed)
+}
+
+func FuzzParseXML(f *testing.F) {
+	fuzzSeeds(f, ".xml")
+	f.Add([]byte(strings.NewReplacer("DURATION", "01:00", "TZ", "").Replace(okXML)))
+	f.Fuzz(checkFuzzed)
+}
+
+// TestParseXMLLatin1: legacy files may declare ISO-8859-1.
+func TestParseXMLLatin1(t *testing.T) {
+	in := strings.NewReplacer(`<?xml version="1.0"?>`, `<?xml version="1.0" encoding="ISO-8859-1"?>`,
+		"DURATION", "01:00", "TZ", "", "<title>Two</title>", "<title>Two</title><persons><person id=\"9\">J\xfcrgen</person></persons>").Replace(okXML)
+	s, err := Parse([]byte(in), ParseOptions{TimeZone: "Europe/Brussels"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := s.Speaker("jurgen"); !ok || p.Name != "Jürgen" || p.ID != "9" {
+		t.Errorf("speaker %+v, %v; want Jürgen decoded from Latin-1", p, ok)
+	}
+}

@@ -1,0 +1,191 @@
+package feed
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	ics "github.com/arran4/golang-ical"
+)
+
+// Write serializes cal as RFC 5545 requires: CRLF line ends, lines folded at
+// 75 octets without splitting a UTF-8 character (§3.1), TEXT values escaped
+// (§3.3.11) and parameter values with special characters quoted (§3.2).
+//
+// golang-ical builds the tree; this writer replaces its serializer, which
+// writes LF by default, backslash-escapes parameter values instead of
+// quoting them, passes carriage returns through raw, and allocates a string
+// per line — too slow for a 10,000-session feed.
+func Write(w io.Writer, cal *ics.Calendar) error {
+	bw, ok := w.(*bufio.Writer)
+	if !ok {
+		bw = bufio.NewWriterSize(w, 32<<10)
+	}
+	e := encoder{w: bw}
+	e.line("BEGIN:VCALENDAR")
+	for i := range cal.CalendarProperties {
+		e.property(&cal.CalendarProperties[i].BaseProperty)
+	}
+	for _, c := range cal.Components {
+		e.component(c)
+	}
+	e.line("END:VCALENDAR")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write calendar: %w", err)
+	}
+	return nil
+}
+
+type encoder struct {
+	w   *bufio.Writer
+	buf []byte // the current unfolded content line
+}
+
+// component writes one component and its sub-components.
+func (e *encoder) component(c ics.Component) {
+	name := componentName(c)
+	e.line("BEGIN:" + name)
+	for _, p := range c.UnknownPropertiesIANAProperties() {
+		e.property(&p.BaseProperty)
+	}
+	for _, sub := range c.SubComponents() {
+		e.component(sub)
+	}
+	e.line("END:" + name)
+}
+
+// componentName is the iCalendar name of a golang-ical component.
+func componentName(c ics.Component) string {
+	switch c.(type) {
+	case *ics.VEvent:
+		return "VEVENT"
+	case *ics.VTimezone:
+		return "VTIMEZONE"
+	case *ics.Standard:
+		return "STANDARD"
+	case *ics.Daylight:
+		return "DAYLIGHT"
+	case *ics.VAlarm:
+		return "VALARM"
+	case *ics.VTodo:
+		return "VTODO"
+	case *ics.VJournal:
+		return "VJOURNAL"
+	case *ics.VBusy:
+		return "VFREEBUSY"
+	}
+	return "X-UNKNOWN"
+}
+
+// property writes one content line: name, parameters (sorted, so the bytes
+// are deterministic), value.
+func (e *encoder) property(p *ics.BaseProperty) {
+	b := append(e.buf[:0], p.IANAToken...)
+	if len(p.ICalParameters) > 0 {
+		keys := make([]string, 0, len(p.ICalParameters))
+		for k := range p.ICalParameters {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			b = append(b, ';')
+			b = append(b, k...)
+			b = append(b, '=')
+			for i, v := range p.ICalParameters[k] {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendParamValue(b, v)
+			}
+		}
+	}
+	b = append(b, ':')
+	if p.GetValueType() == ics.ValueDataTypeText {
+		b = appendText(b, p.Value)
+	} else {
+		b = append(b, p.Value...)
+	}
+	e.buf = b
+	e.fold(b)
+}
+
+func (e *encoder) line(s string) {
+	e.buf = append(e.buf[:0], s...)
+	e.fold(e.buf)
+}
+
+// fold writes b as physical lines of at most 75 octets, each continuation
+// starting with a space, breaking only before the first byte of a character.
+func (e *encoder) fold(b []byte) {
+	limit := 75
+	for len(b) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		e.w.Write(b[:cut])
+		e.w.WriteString("\r\n ")
+		b = b[cut:]
+		limit = 74 // the leading space counts
+	}
+	e.w.Write(b)
+	e.w.WriteString("\r\n")
+}
+
+// appendText escapes a TEXT value (RFC 5545 §3.3.11). A carriage return
+// alone or before a newline becomes one escaped newline.
+func appendText(b []byte, s string) []byte {
+	if !needsEscape(s) {
+		return append(b, s...)
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', ';', ',':
+			b = append(b, '\\', c)
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			b = append(b, '\\', 'n')
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				continue // control characters are not allowed in TEXT
+			}
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// needsEscape reports whether s has a byte appendText would change.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '\\' || c == ';' || c == ',' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// appendParamValue writes a parameter value, quoted when it contains a
+// character that would end it (RFC 5545 §3.2). A double quote cannot appear
+// in a parameter value at all, so it is dropped.
+func appendParamValue(b []byte, v string) []byte {
+	v = strings.Map(func(r rune) rune {
+		if r == '"' || r < 0x20 && r != '\t' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, v)
+	if strings.ContainsAny(v, ",;:") {
+		b = append(b, '"')
+		b = append(b, v...)
+		return append(b, '"')
+	}
+	return append(b, v...)
+}

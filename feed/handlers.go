@@ -1,0 +1,387 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// handleFeed serves a feed: the whole schedule or a filtered part of it, in
+// the requested zone. /tracks/{track}.ics and /speakers/{speaker}.ics are
+// the same feed with the filter in the path.
+func (s *server) handleFeed() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sched, prefix, err := s.schedule(r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		vars := mux.Vars(r)
+		track, byTrack := vars["track"]
+		speaker, bySpeaker := vars["speaker"]
+		q, err := ParseQuery(sched, r.URL.RawQuery, !byTrack && !bySpeaker)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		switch {
+		case byTrack:
+			t, err := sched.ResolveTrack(track)
+			if err != nil {
+				s.error(w, r, err)
+				return
+			}
+			q.Filter.Tracks = []string{t.Slug}
+		case bySpeaker:
+			p, err := sched.ResolveSpeaker(speaker)
+			if err != nil {
+				s.error(w, r, err)
+				return
+			}
+			q.Filter.Speakers = []string{p.Slug}
+		}
+		source := s.baseURL(r) + prefix + FeedPath(q.Filter) + feedQuery(sched, q)
+		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, q.Filter.Key(), q.Zone.String(),
+			q.Alarm.String(), source}, "\x00")
+		body, err := s.cache.get(key, func() (*rendered, error) {
+			return s.render(sched, sched.Select(q.Filter), View{
+				Name: sched.Name(q.Filter), Zone: q.Zone, Alarm: q.Alarm, Source: source, Refresh: s.opts.Refresh,
+			})
+		})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		code := s.serve(w, r, body, "text/calendar; charset=utf-8", "inline; filename=\""+sched.Conference.Acronym+".ics\"")
+		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, feedKind(q.Filter), trackLabel(q.Filter),
+			zoneClass(sched, q), ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
+	})
+}
+
+// handleSession serves one session as a calendar file to download and import.
+func (s *server) handleSession() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sched, prefix, err := s.schedule(r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		id := mux.Vars(r)["session"]
+		e, ok := sched.Event(id)
+		if !ok {
+			s.error(w, r, &NotFoundError{Kind: "session", Value: id, Suggestions: closest(id, sessionKeys(sched), 3)})
+			return
+		}
+		q, err := ParseQuery(sched, r.URL.RawQuery, false)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		source := s.baseURL(r) + prefix + "/sessions/" + url.PathEscape(sessionKey(e)) + ".ics" + feedQuery(sched, q)
+		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "session", e.GUID, q.Zone.String(),
+			q.Alarm.String(), source}, "\x00")
+		body, err := s.cache.get(key, func() (*rendered, error) {
+			return s.render(sched, []Event{e}, View{Name: e.Title, Zone: q.Zone, Alarm: q.Alarm, Source: source})
+		})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		code := s.serve(w, r, body, "text/calendar; charset=utf-8", "attachment; filename=\""+sessionKey(e)+".ics\"")
+		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, kindSession, "", zoneClass(sched, q),
+			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
+	})
+}
+
+// sessionKey is how a session is named in URLs: its slug, else its ID, else its GUID.
+func sessionKey(e Event) string {
+	switch {
+	case e.Slug != "":
+		return e.Slug
+	case e.ID != "":
+		return e.ID
+	}
+	return e.GUID
+}
+
+func sessionKeys(s *Schedule) []string {
+	keys := make([]string, len(s.Events))
+	for i, e := range s.Events {
+		keys[i] = sessionKey(e)
+	}
+	return keys
+}
+
+// render builds, serializes and compresses one feed variant.
+func (s *server) render(sched *Schedule, events []Event, v View) (*rendered, error) {
+	start := time.Now()
+	var buf bytes.Buffer
+	if err := Write(&buf, Calendar(sched, events, v)); err != nil {
+		return nil, err
+	}
+	out := newRendered(buf.Bytes(), sched.Updated)
+	s.metrics.observeRender(time.Since(start))
+	return out, nil
+}
+
+// FeedPath is the canonical path of the feed for f, relative to its
+// conference: /tracks/{slug}.ics and /speakers/{slug}.ics for a single
+// track or speaker, /feed.ics with a query otherwise.
+func FeedPath(f Filter) string {
+	f = f.canonical()
+	switch {
+	case len(f.Tracks) == 1 && len(f.Speakers) == 0:
+		return "/tracks/" + url.PathEscape(f.Tracks[0]) + ".ics"
+	case len(f.Speakers) == 1 && len(f.Tracks) == 0:
+		return "/speakers/" + url.PathEscape(f.Speakers[0]) + ".ics"
+	}
+	v := url.Values{}
+	if len(f.Tracks) > 0 {
+		v.Set("track", strings.Join(f.Tracks, ","))
+	}
+	if len(f.Speakers) > 0 {
+		v.Set("speaker", strings.Join(f.Speakers, ","))
+	}
+	if len(v) == 0 {
+		return "/feed.ics"
+	}
+	return "/feed.ics?" + encodeQuery(v)
+}
+
+// queryUnescape keeps "/" and "," readable in feed URLs: both are allowed
+// in a query (RFC 3986 §3.4), and people read and edit these URLs.
+var queryUnescape = strings.NewReplacer("%2F", "/", "%2C", ",")
+
+// encodeQuery is url.Values.Encode with "/" and "," left as they are.
+func encodeQuery(v url.Values) string { return queryUnescape.Replace(v.Encode()) }
+
+// feedQuery is the canonical display part of a feed URL: tz (unless it is
+// the conference's zone) and alarm, appended to a path from FeedPath.
+func feedQuery(s *Schedule, q Query) string {
+	v := url.Values{}
+	if zone := zoneName(q.Zone); zone != s.Conference.TimeZone {
+		v.Set("tz", zone)
+	}
+	if q.Alarm > 0 {
+		v.Set("alarm", alarmText(q.Alarm))
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + encodeQuery(v)
+}
+
+// alarmText writes a reminder the way people type it: "10m", "1h", "1h30m".
+func alarmText(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return strconv.Itoa(m) + "m"
+	case m == 0:
+		return strconv.Itoa(h) + "h"
+	}
+	return strconv.Itoa(h) + "h" + strconv.Itoa(m) + "m"
+}
+
+// serve writes a rendered variant the way calendar clients and CDNs expect:
+// validators, conditional requests, gzip when accepted and HEAD. It returns
+// the status code written.
+func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition string) int {
+	h := w.Header()
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	etag, data := body.etag, body.plain
+	if gz {
+		etag, data = body.etagGzip(), body.gzipped
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Type", contentType)
+	h.Set("ETag", etag)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.opts.MaxAge.Seconds()))+", stale-while-revalidate=60, stale-if-error=86400")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if disposition != "" {
+		h.Set("Content-Disposition", disposition)
+	}
+	if !body.modified.IsZero() {
+		h.Set("Last-Modified", body.modified.Format(http.TimeFormat))
+	}
+	if notModified(r, body) {
+		h.Del("Content-Type")
+		h.Del("Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(data) // a failed write means the client went away
+	}
+	return http.StatusOK
+}
+
+// notModified evaluates If-None-Match, or If-Modified-Since when there is
+// no If-None-Match (RFC 9110 §13.2.2). Either representation's ETag
+// matches: a client that switched encodings still has the same content.
+func notModified(r *http.Request, body *rendered) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for tag := range strings.SplitSeq(inm, ",") {
+			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/") // weak comparison
+			if tag == "*" || tag == body.etag || tag == body.etagGzip() {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !body.modified.IsZero() {
+		t, err := http.ParseTime(ims)
+		return err == nil && !body.modified.After(t)
+	}
+	return false
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if c := strings.TrimSpace(coding); !strings.EqualFold(c, "gzip") && c != "*" {
+			continue
+		}
+		if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// schedule returns the schedule a request is for and the path prefix of
+// its conference ("" on the root routes).
+func (s *server) schedule(r *http.Request) (*Schedule, string, error) {
+	acronym, ok := mux.Vars(r)["conference"]
+	if !ok {
+		return s.store.Default(), "", nil
+	}
+	if sched, ok := s.store.Get(acronym); ok {
+		return sched, "/" + url.PathEscape(acronym), nil
+	}
+	return nil, "", &NotFoundError{Kind: "conference", Value: acronym, Suggestions: closest(acronym, s.store.Acronyms(), 3)}
+}
+
+// baseURL is the public URL of the service, configured or as requested.
+func (s *server) baseURL(r *http.Request) string {
+	if s.opts.BaseURL != "" {
+		return strings.TrimSuffix(s.opts.BaseURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+func handleReadyz(ready func() bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, http.StatusNotFound, errorBody{Error: "no such page: " + r.URL.Path,
+		Hint: "feeds are at /feed.ics, /tracks/{track}.ics, /speakers/{speaker}.ics and /sessions/{id}.ics; the schedule at /schedule.json"})
+}
+
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, HEAD")
+	s.writeError(w, r, http.StatusMethodNotAllowed, errorBody{Error: r.Method + " is not allowed here", Hint: "use GET or HEAD"})
+}
+
+// errorBody is what an error response says, as text or JSON.
+type errorBody struct {
+	Error       string   `json:"error"`
+	Param       string   `json:"param,omitempty"`
+	Value       string   `json:"value,omitempty"`
+	Suggestions []string `json:"suggestions,omitempty"`
+	Hint        string   `json:"hint,omitempty"`
+}
+
+// error maps an error to its status and writes it: unknown things are 404,
+// malformed queries 400, anything else 500 (logged, not shown).
+func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
+	if nf, ok := errors.AsType[*NotFoundError](err); ok {
+		body := errorBody{Error: nf.Error(), Param: nf.Kind, Value: nf.Value, Suggestions: nf.Suggestions}
+		if sched, _, serr := s.schedule(r); serr == nil {
+			body.Hint = choices(sched, nf.Kind)
+		}
+		s.writeError(w, r, http.StatusNotFound, body)
+		return
+	}
+	if qe, ok := errors.AsType[*QueryError](err); ok {
+		s.writeError(w, r, http.StatusBadRequest, errorBody{Error: qe.Error(), Param: qe.Param, Value: qe.Value, Suggestions: qe.Suggestions})
+		return
+	}
+	s.logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+	s.writeError(w, r, http.StatusInternalServerError, errorBody{Error: "internal error"})
+}
+
+// choices lists what a kind of value may be, for an error's hint.
+func choices(s *Schedule, kind string) string {
+	var names []string
+	switch kind {
+	case "track":
+		for _, t := range s.Tracks {
+			names = append(names, t.Slug)
+		}
+		return "tracks: " + strings.Join(names, ", ")
+	case "speaker":
+		return "speakers are matched by name or slug, ignoring case and accents; /schedule.json lists all " +
+			strconv.Itoa(len(s.Speakers))
+	case "session":
+		return "sessions are named by slug, id or guid; /schedule.json lists them"
+	}
+	return ""
+}
+
+// writeError writes body as JSON when the client asks for it, plain text otherwise.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, code int, body errorBody) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(body) // a failed write means the client went away
+		return
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	msg := body.Error
+	if body.Hint != "" {
+		msg += "\n" + body.Hint
+	}
+	fmt.Fprintln(w, msg)
+}

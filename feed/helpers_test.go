@@ -1,0 +1,87 @@
+package feed
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+)
+
+// mustZone loads an IANA zone or fails the test.
+func mustZone(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// miniSchedule is a small hand-made conference in Europe/Berlin whose two
+// days straddle the 2024 spring-forward (31 March, 02:00 → 03:00), with
+// names that exercise slug folding and text escaping.
+func miniSchedule(t testing.TB) *Schedule {
+	t.Helper()
+	berlin := mustZone(t, "Europe/Berlin")
+	at := func(day, hour, minute int) time.Time { return time.Date(2024, 3, day, hour, minute, 0, 0, berlin) }
+	gopher := Track{Name: "Go & Friends", Color: "#00add8"}
+	rust := Track{Name: "Rust"}
+	events := []Event{
+		{GUID: "11111111-1111-4111-8111-111111111111", ID: "1", Slug: "mini-1-opening", Start: at(30, 9, 0), Duration: 30 * time.Minute,
+			Room: "Hall A", Title: "Opening; welcome, everyone", Type: "talk", Track: gopher, Language: "en",
+			Abstract: "Line one.\r\nLine two, with a comma; and a semicolon.\\", URL: "https://mini.example.org/talk/1",
+			Speakers: []Speaker{{ID: "p1", Name: "Jürgen Schmidhuber"}, {ID: "p2", Name: "Zhangyang “Atlas” Wang"}}},
+		{GUID: "22222222-2222-4222-8222-222222222222", ID: "2", Slug: "mini-2-borrow", Start: at(30, 10, 0), Duration: 45 * time.Minute,
+			Room: "Hall B", Title: "Borrowing without tears", Type: "talk", Track: rust,
+			Abstract: strings.Repeat("Ownership, lifetimes and the borrow checker explained with ünïcödé 🦀. ", 4),
+			Speakers: []Speaker{{ID: "p3", Name: "ZIHAO DENG"}}},
+		{GUID: "33333333-3333-4333-8333-333333333333", ID: "3", Slug: "mini-3-remote", Start: at(31, 1, 30), Duration: 60 * time.Minute,
+			Room: "Online", Online: true, Title: "A talk across the clock change", Type: "talk", Track: gopher,
+			Speakers: []Speaker{{ID: "p1", Name: "Jürgen Schmidhuber"}}},
+		{GUID: "44444444-4444-4444-8444-444444444444", ID: "4", Slug: "mini-4-lunch", Start: at(31, 12, 0), Duration: 90 * time.Minute,
+			Title: "Lunch", Type: "break"},
+	}
+	s, err := NewSchedule(Conference{
+		Acronym: "mini2024", Title: "Mini Conf 2024", TimeZone: "Europe/Berlin", Location: berlin,
+		URL: "https://mini.example.org/", Venue: "Kongresshaus",
+	}, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Version = "test-version"
+	s.Updated = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	return s
+}
+
+// render serializes a calendar as the service does.
+func render(t testing.TB, cal *ics.Calendar) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, cal); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeFile(t testing.TB, name string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

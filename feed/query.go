@@ -1,0 +1,169 @@
+package feed
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/confcal/confcal/timezone"
+)
+
+// Limits on a feed query, so a request cannot make the service do
+// unbounded work.
+const (
+	MaxQueryLength = 2048 // bytes of the raw query string
+	MaxValues      = 32   // track and speaker values together
+	MaxAlarm       = 7 * 24 * time.Hour
+)
+
+// Query is a parsed feed request: what to select and how to show it.
+type Query struct {
+	Filter Filter
+	Zone   *time.Location
+	Alarm  time.Duration
+}
+
+// QueryError reports a malformed query parameter: which, what was wrong and
+// what would be right.
+type QueryError struct {
+	Param       string
+	Value       string
+	Problem     string
+	Suggestions []string
+}
+
+func (e *QueryError) Error() string {
+	msg := e.Param
+	if e.Value != "" {
+		msg += "=" + e.Value
+	}
+	msg += ": " + e.Problem
+	if len(e.Suggestions) > 0 {
+		msg += "; did you mean " + quoteList(e.Suggestions) + "?"
+	}
+	return msg
+}
+
+// Query parameters. Filters may be given only where the path does not fix
+// the selection already.
+var (
+	feedParams  = []string{"track", "speaker", "tz", "alarm"}
+	viewParams  = []string{"tz", "alarm"}
+	allowedText = map[bool]string{true: "track, speaker, tz and alarm", false: "tz and alarm"}
+)
+
+// ParseQuery reads a raw query string for s. With filters false only the
+// display parameters (tz, alarm) are accepted, as on /tracks/{track}.ics.
+// Unknown parameters are errors, not silently ignored: "?trak=x" must not
+// give an unfiltered feed.
+func ParseQuery(s *Schedule, raw string, filters bool) (Query, error) {
+	if len(raw) > MaxQueryLength {
+		return Query{}, &QueryError{Param: "query", Problem: fmt.Sprintf("too long (%d bytes; at most %d)", len(raw), MaxQueryLength)}
+	}
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return Query{}, &QueryError{Param: "query", Problem: "malformed: " + err.Error()}
+	}
+	allowed := viewParams
+	if filters {
+		allowed = feedParams
+	}
+	for _, name := range sortedKeys(values) {
+		if !slices.Contains(allowed, name) {
+			return Query{}, &QueryError{Param: name, Problem: "unknown parameter; this URL takes " + allowedText[filters],
+				Suggestions: closest(strings.ToLower(name), allowed, 1)}
+		}
+	}
+
+	q := Query{Zone: s.Conference.Location}
+	if tz := values["tz"]; len(tz) > 0 {
+		if q.Zone, err = parseZone(tz); err != nil {
+			return Query{}, err
+		}
+	}
+	if alarm := values["alarm"]; len(alarm) > 0 {
+		if q.Alarm, err = parseAlarm(alarm); err != nil {
+			return Query{}, err
+		}
+	}
+	tracks, speakers := splitValues(values["track"]), splitValues(values["speaker"])
+	if n := len(tracks) + len(speakers); n > MaxValues {
+		return Query{}, &QueryError{Param: "track/speaker", Problem: fmt.Sprintf("too many values (%d; at most %d)", n, MaxValues)}
+	}
+	for _, v := range tracks {
+		t, err := s.ResolveTrack(v)
+		if err != nil {
+			return Query{}, err
+		}
+		q.Filter.Tracks = append(q.Filter.Tracks, t.Slug)
+	}
+	for _, v := range speakers {
+		p, err := s.ResolveSpeaker(v)
+		if err != nil {
+			return Query{}, err
+		}
+		q.Filter.Speakers = append(q.Filter.Speakers, p.Slug)
+	}
+	q.Filter = q.Filter.canonical()
+	return q, nil
+}
+
+func sortedKeys(values url.Values) []string {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// splitValues accepts repeated parameters and comma-separated lists alike,
+// dropping empty items (a trailing comma is harmless).
+func splitValues(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+func parseZone(values []string) (*time.Location, error) {
+	if len(values) > 1 {
+		return nil, &QueryError{Param: "tz", Problem: "given more than once; a feed has one display zone"}
+	}
+	loc, err := timezone.Load(values[0])
+	if err != nil {
+		qe := &QueryError{Param: "tz", Value: values[0], Problem: err.Error()}
+		if uz, ok := errors.AsType[*timezone.UnknownZoneError](err); ok {
+			qe.Problem = "not a time zone: use an IANA name such as Europe/Berlin, or a Windows zone name"
+			qe.Suggestions = uz.Suggestions
+		}
+		return nil, qe
+	}
+	return loc, nil
+}
+
+// parseAlarm reads a reminder such as "10m", "1h" or "1h30m".
+func parseAlarm(values []string) (time.Duration, error) {
+	if len(values) > 1 {
+		return 0, &QueryError{Param: "alarm", Problem: "given more than once"}
+	}
+	v := values[0]
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, &QueryError{Param: "alarm", Value: v, Problem: "not a duration; use minutes or hours, e.g. 10m, 1h or 1h30m"}
+	case d < time.Minute || d > MaxAlarm:
+		return 0, &QueryError{Param: "alarm", Value: v, Problem: "must be between 1m and 168h (a week) before the session"}
+	case d%time.Minute != 0:
+		return 0, &QueryError{Param: "alarm", Value: v, Problem: "must be whole minutes, e.g. 10m"}
+	}
+	return d, nil
+}

@@ -1,0 +1,202 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Source is where a schedule comes from: a file path, an http(s) URL, or
+// bytes built into the binary.
+type Source struct {
+	// Location is the path or URL; for embedded bytes, a name to show.
+	Location string
+	// Embedded holds the bytes of a built-in schedule; Location is then
+	// only a name.
+	Embedded []byte
+}
+
+// Reloader loads schedules into a Store and reloads them when asked or on a
+// timer. A new schedule is decoded and validated completely before it is
+// swapped in; one that fails to load never replaces a good one.
+type Reloader struct {
+	logger  *slog.Logger
+	opts    LoadOptions
+	sources []*sourceState
+	store   *Store
+	loads   *prometheus.CounterVec
+	lastOK  *prometheus.GaugeVec
+	mu      sync.Mutex // one reload at a time
+}
+
+// sourceState is what the reloader knows of one source between reloads.
+type sourceState struct {
+	Source
+	acronym string     // the conference it serves, after the first load
+	cond    validators // for conditional requests to URLs
+}
+
+// Load results, the values of the result label of confcal_schedule_loads_total.
+const (
+	resultChanged   = "changed"
+	resultUnchanged = "unchanged"
+	resultError     = "error"
+)
+
+// NewReloader prepares to load sources; the first is the default conference.
+// Its metrics are registered with reg.
+func NewReloader(logger *slog.Logger, reg prometheus.Registerer, sources []Source, opts LoadOptions) *Reloader {
+	f := promauto.With(reg)
+	r := &Reloader{
+		logger: logger,
+		opts:   opts,
+		loads: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "confcal_schedule_loads_total",
+			Help: "Schedule load attempts by conference and result (changed, unchanged, error).",
+		}, []string{"conference", "result"}),
+		lastOK: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "confcal_schedule_last_success_timestamp_seconds",
+			Help: "When a conference's schedule last loaded successfully (changed or not), as a Unix time.",
+		}, []string{"conference"}),
+	}
+	for _, src := range sources {
+		r.sources = append(r.sources, &sourceState{Source: src})
+	}
+	return r
+}
+
+// Start loads every source and returns the store that serves them. Any
+// failure is an error: a service must not start without a schedule it was
+// told to serve.
+func (r *Reloader) Start(ctx context.Context) (*Store, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	schedules := make([]*Schedule, 0, len(r.sources))
+	for _, src := range r.sources {
+		s, err := r.load(ctx, src, nil)
+		if err != nil {
+			r.loads.WithLabelValues(conferenceLabel(src), resultError).Inc()
+			return nil, err
+		}
+		src.acronym = s.Conference.Acronym
+		r.observe(src, resultChanged)
+		r.logLoaded(s)
+		schedules = append(schedules, s)
+	}
+	store, err := NewStore(schedules...)
+	if err != nil {
+		return nil, err
+	}
+	r.store = store
+	return store, nil
+}
+
+// Reload reads every source again and swaps in those that changed. Errors
+// are logged and counted, and the schedule that was serving keeps serving;
+// the returned error joins them, for callers that want to know.
+func (r *Reloader) Reload(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.store == nil {
+		return errors.New("reload before start")
+	}
+	var errs []error
+	for _, src := range r.sources {
+		current, _ := r.store.Get(src.acronym)
+		s, err := r.load(ctx, src, current)
+		switch {
+		case errors.Is(err, errNotModified) || err == nil && s == current:
+			r.observe(src, resultUnchanged)
+		case err != nil:
+			r.loads.WithLabelValues(src.acronym, resultError).Inc()
+			r.logger.ErrorContext(ctx, "schedule reload failed; still serving the last good one",
+				"conference", src.acronym, "source", src.Location, "err", err)
+			errs = append(errs, err)
+		case s.Conference.Acronym != src.acronym:
+			err := fmt.Errorf("reload %s: the schedule is now for conference %q, not %q; restart to change conferences",
+				src.Location, s.Conference.Acronym, src.acronym)
+			r.loads.WithLabelValues(src.acronym, resultError).Inc()
+			r.logger.ErrorContext(ctx, "schedule reload refused", "conference", src.acronym, "err", err)
+			errs = append(errs, err)
+		default:
+			r.store.Replace(s)
+			r.observe(src, resultChanged)
+			r.logLoaded(s)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run reloads on every tick of interval (none when it is 0) and whenever
+// hup delivers, until ctx ends.
+func (r *Reloader) Run(ctx context.Context, interval time.Duration, hup <-chan struct{}) {
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		case <-hup:
+			r.logger.InfoContext(ctx, "reloading schedules on request")
+		}
+		r.Reload(ctx) // failures are logged and counted by Reload
+	}
+}
+
+// load reads and parses src. When the bytes are those of current (same
+// content hash), it returns current without parsing again; when a server
+// answers 304, it returns errNotModified.
+func (r *Reloader) load(ctx context.Context, src *sourceState, current *Schedule) (*Schedule, error) {
+	if src.Embedded != nil {
+		if current != nil {
+			return current, nil
+		}
+		return Parse(src.Embedded, ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone})
+	}
+	data, cond, err := read(ctx, src.Location, r.opts, src.cond)
+	if err != nil {
+		return nil, err
+	}
+	if current != nil && contentVersion(data) == current.Version {
+		src.cond = cond
+		return current, nil
+	}
+	s, err := Parse(data, ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone})
+	if err != nil {
+		return nil, err
+	}
+	src.cond = cond // only once the new bytes are known good
+	return s, nil
+}
+
+func (r *Reloader) observe(src *sourceState, result string) {
+	r.loads.WithLabelValues(src.acronym, result).Inc()
+	r.lastOK.WithLabelValues(src.acronym).SetToCurrentTime()
+}
+
+func (r *Reloader) logLoaded(s *Schedule) {
+	for _, w := range s.Warnings {
+		r.logger.Warn("schedule", "conference", s.Conference.Acronym, "warning", w)
+	}
+	r.logger.Info("schedule loaded", "conference", s.Conference.Acronym, "sessions", len(s.Events),
+		"tracks", len(s.Tracks), "speakers", len(s.Speakers), "zone", s.Conference.TimeZone, "version", s.Version)
+}
+
+// conferenceLabel names a source in metrics before its conference is known.
+func conferenceLabel(src *sourceState) string {
+	if src.acronym != "" {
+		return src.acronym
+	}
+	return "unknown"
+}

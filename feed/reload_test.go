@@ -1,0 +1,292 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/confcal/confcal/fixtures"
+)
+
+// renamed is the workshop with its welcome note renamed: a real change.
+func renamed() []byte {
+	return bytes.Replace(fixtures.DyNN2022, []byte(`"title": "Welcome note"`), []byte(`"title": "Welcome and opening remarks"`), 1)
+}
+
+// brokenSchedule is the workshop with an impossible duration.
+func brokenSchedule() []byte {
+	return bytes.Replace(fixtures.DyNN2022, []byte(`"duration": "00:15"`), []byte(`"duration": "1:70"`), 1)
+}
+
+func newTestReloader(t *testing.T, loc string, opts LoadOptions) (*Reloader, *Store, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	r := NewReloader(slog.New(slog.NewTextHandler(io.Discard, nil)), reg, []Source{{Location: loc}}, opts)
+	store, err := r.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, store, reg
+}
+
+func loads(t *testing.T, reg *prometheus.Registry, result string) float64 {
+	return gathered(t, reg, "confcal_schedule_loads_total", "result", result)
+}
+
+// gathered reads the value of the counter or gauge name whose label has
+// value, through the registry as a scrape would; 0 when there is none.
+func gathered(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					if c := m.GetCounter(); c != nil {
+						return c.GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func TestReloadFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schedule.json")
+	write := func(data []byte) {
+		t.Helper()
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(fixtures.DyNN2022)
+	r, store, reg := newTestReloader(t, path, LoadOptions{})
+	first := store.Default()
+
+	// Unchanged bytes: the same snapshot keeps serving.
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if store.Default() != first || loads(t, reg, resultUnchanged) != 1 {
+		t.Errorf("an unchanged file replaced the schedule (unchanged loads: %v)", loads(t, reg, resultUnchanged))
+	}
+
+	// A broken file: an error, counted, and the good schedule stays.
+	write(brokenSchedule())
+	if err := r.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "1:70") {
+		t.Errorf("reload of a broken file: %v", err)
+	}
+	if store.Default() != first || loads(t, reg, resultError) != 1 {
+		t.Error("a broken file replaced the good schedule")
+	}
+
+	// A vanished file: the same.
+	os.Remove(path)
+	if err := r.Reload(context.Background()); err == nil {
+		t.Error("reload of a vanished file succeeded")
+	}
+	if store.Default() != first || loads(t, reg, resultError) != 2 {
+		t.Error("a vanished file replaced the good schedule")
+	}
+
+	// A good change is swapped in.
+	write(renamed())
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := store.Default()
+	if got == first || got.Version == first.Version || got.Events[0].Title != "Welcome and opening remarks" {
+		t.Errorf("the changed schedule was not swapped in: %q", got.Events[0].Title)
+	}
+	if loads(t, reg, resultChanged) != 2 { // the start and this reload
+		t.Errorf("changed loads = %v, want 2", loads(t, reg, resultChanged))
+	}
+}
+
+// TestReloadURL: conditional requests, a server error, a slow server.
+func TestReloadURL(t *testing.T) {
+	var body atomic.Pointer[[]byte]
+	data := fixtures.DyNN2022
+	body.Store(&data)
+	var mode atomic.Value // "", "fail", "slow"
+	mode.Store("")
+	var conditional atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := *body.Load()
+		etag := `"` + contentVersion(b) + `"`
+		switch mode.Load() {
+		case "fail":
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		case "slow":
+			select {
+			case <-time.After(2 * time.Second):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if r.Header.Get("If-None-Match") == etag {
+			conditional.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Write(b)
+	}))
+	defer srv.Close()
+	r, store, reg := newTestReloader(t, srv.URL+"/schedule.json", LoadOptions{Timeout: 300 * time.Millisecond})
+	first := store.Default()
+
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if conditional.Load() != 1 || store.Default() != first {
+		t.Errorf("second load was not a conditional request answered 304 (%d)", conditional.Load())
+	}
+
+	mode.Store("fail")
+	if err := r.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("reload from a failing server: %v", err)
+	}
+	mode.Store("slow")
+	start := time.Now()
+	if err := r.Reload(context.Background()); err == nil {
+		t.Error("reload from a slow server succeeded")
+	}
+	if time.Since(start) > 1500*time.Millisecond {
+		t.Errorf("a slow server held the reload for %v despite the timeout", time.Since(start))
+	}
+	if store.Default() != first || loads(t, reg, resultError) != 2 {
+		t.Error("failed reloads replaced the schedule or were not counted")
+	}
+
+	mode.Store("")
+	changed := renamed()
+	body.Store(&changed)
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if store.Default().Events[0].Title != "Welcome and opening remarks" {
+		t.Error("changed schedule not swapped in")
+	}
+}
+
+// TestReloadServesNewVersion: after a reload, feeds show the new schedule
+// (cached renders of the old one are keyed by its version and never served
+// again), and requests during reloads never fail.
+func TestReloadServesNewVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schedule.json")
+	if err := os.WriteFile(path, fixtures.DyNN2022, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, store, reg := newTestReloader(t, path, LoadOptions{})
+	srv := httptest.NewServer(NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, reg, Options{}))
+	defer srv.Close()
+
+	getFeed := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/tracks/opening.ics")
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if _, body := getFeed(); !strings.Contains(body, "SUMMARY:Welcome note") {
+		t.Fatal("first feed lacks the welcome note")
+	}
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if code, _ := getFeed(); code != http.StatusOK {
+					t.Errorf("feed during reload: %d", code)
+					return
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		data := fixtures.DyNN2022
+		switch i % 3 {
+		case 1:
+			data = renamed()
+		case 2:
+			data = brokenSchedule()
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r.Reload(context.Background()) // the broken versions fail, as they should
+	}
+	if err := os.WriteFile(path, renamed(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	if _, body := getFeed(); !strings.Contains(body, "SUMMARY:Welcome and opening remarks") {
+		t.Error("feed still shows the old schedule after a reload")
+	}
+	if n := gathered(t, reg, "confcal_schedule_last_success_timestamp_seconds", "conference", "dynn2022"); n < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("last success timestamp %v is not recent", n)
+	}
+}
+
+// TestReloadRun: the loop reloads on its timer and on request, and stops
+// with its context.
+func TestReloadRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schedule.json")
+	if err := os.WriteFile(path, fixtures.DyNN2022, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, store, _ := newTestReloader(t, path, LoadOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	hup := make(chan struct{})
+	done := make(chan struct{})
+	go func() { r.Run(ctx, 0, hup); close(done) }()
+	if err := os.WriteFile(path, renamed(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hup <- struct{}{}
+	hup <- struct{}{} // the loop took the first and finished its reload before taking this one
+	if store.Default().Events[0].Title != "Welcome and opening remarks" {
+		t.Error("reload on request did not happen")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop with its context")
+	}
+}

@@ -1,0 +1,274 @@
+// Package feed turns a conference schedule into iCalendar feeds: the schedule
+// model and the decoders of the frab/c3voc interchange formats, filtering,
+// rendering, the render cache, and the HTTP routes that serve the feeds.
+//
+// The domain files (schedule, decode, filter, calendar) do not import net/http;
+// the HTTP files sit on top of them.
+package feed
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Conference describes the event a schedule belongs to.
+type Conference struct {
+	Acronym  string // short, URL-safe name, e.g. "dynn2022"
+	Title    string
+	TimeZone string         // canonical IANA name of the venue's zone
+	Location *time.Location // TimeZone, loaded
+	URL      string
+	Venue    string // where in-person sessions happen, when the source names it
+	Days     []Day
+}
+
+// Day is one conference day, as the source lists it.
+type Day struct {
+	Index int
+	Date  string // civil date in the conference zone, YYYY-MM-DD
+	Start time.Time
+	End   time.Time
+}
+
+// Event is one session of the schedule. Instants are in UTC.
+type Event struct {
+	GUID        string // stable across versions of the schedule; the feed's UID
+	ID          string // the source's id (frab/pretalx integer, as text)
+	Slug        string
+	Start       time.Time
+	Duration    time.Duration
+	Room        string
+	Online      bool // given remotely; Room names the online room, if any
+	Title       string
+	Subtitle    string
+	Type        string
+	Track       Track // zero when the session has no track
+	Language    string
+	Abstract    string
+	Description string
+	URL         string
+	Speakers    []Speaker
+}
+
+// End is the instant the event ends.
+func (e Event) End() time.Time { return e.Start.Add(e.Duration) }
+
+// Speaker is a person who gives a session.
+type Speaker struct {
+	ID   string // the source's guid or id; empty when the source has none
+	Name string
+	Slug string // unique within the schedule; set by NewSchedule
+}
+
+// Track groups sessions of one kind or theme.
+type Track struct {
+	Name  string
+	Slug  string // unique within the schedule; set by NewSchedule
+	Color string // "#rrggbb" when the source gives one
+}
+
+// Schedule is an immutable snapshot of one conference's programme. Events are
+// sorted by start, then ID; tracks and speakers are sorted by slug.
+type Schedule struct {
+	Conference Conference
+	Events     []Event
+	Tracks     []Track
+	Speakers   []Speaker
+
+	// Version identifies the source content (a hash of its bytes), so
+	// renders of an old snapshot are never served for a new one.
+	Version string
+	// Updated is when the schedule last changed, as far as the source says;
+	// feeds use it for DTSTAMP and LAST-MODIFIED instead of the clock.
+	Updated time.Time
+	// Warnings are problems worth telling the organizer that did not stop
+	// the schedule from loading.
+	Warnings []string
+
+	tracks   map[string]int // slug → index in Tracks
+	speakers map[string]int // slug → index in Speakers
+	events   map[string]int // GUID, ID and slug → index in Events
+}
+
+// NewSchedule validates the events, assigns track and speaker slugs, sorts
+// the events and builds the indexes. It does not modify its arguments.
+func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
+	if conf.Acronym == "" {
+		return nil, fmt.Errorf("conference has no acronym")
+	}
+	if conf.Location == nil {
+		return nil, fmt.Errorf("conference %s has no time zone", conf.Acronym)
+	}
+	s := &Schedule{
+		Conference: conf,
+		Events:     make([]Event, len(events)),
+		tracks:     make(map[string]int),
+		speakers:   make(map[string]int),
+		events:     make(map[string]int, 3*len(events)),
+	}
+	copy(s.Events, events)
+	slices.SortStableFunc(s.Events, func(a, b Event) int {
+		return cmp.Or(a.Start.Compare(b.Start), compareIDs(a.ID, b.ID), cmp.Compare(a.GUID, b.GUID))
+	})
+
+	seenGUID := make(map[string]bool, len(events))
+	for i := range s.Events {
+		e := &s.Events[i]
+		switch {
+		case e.GUID == "":
+			return nil, fmt.Errorf("event %q (id %s) has no guid", e.Title, e.ID)
+		case seenGUID[e.GUID]:
+			return nil, fmt.Errorf("event %q: duplicate guid %s", e.Title, e.GUID)
+		case e.Duration <= 0:
+			return nil, fmt.Errorf("event %q (guid %s): ends at or before its start", e.Title, e.GUID)
+		}
+		seenGUID[e.GUID] = true
+		e.Start = e.Start.UTC()
+		e.Speakers = slices.Clone(e.Speakers)
+	}
+
+	s.assignTracks()
+	s.assignSpeakers()
+	for i, e := range s.Events {
+		for _, key := range []string{e.Slug, e.ID, e.GUID} {
+			if _, taken := s.events[key]; key != "" && !taken {
+				s.events[key] = i
+			}
+		}
+	}
+	return s, nil
+}
+
+// compareIDs orders numeric IDs numerically and others as text.
+func compareIDs(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return cmp.Compare(a, b)
+}
+
+// assignTracks collects the tracks in order of first appearance and gives
+// each a unique slug. Tracks are the same when their names fold to the same slug.
+func (s *Schedule) assignTracks() {
+	byKey := make(map[string]int)
+	for i := range s.Events {
+		t := &s.Events[i].Track
+		if t.Name == "" {
+			*t = Track{}
+			continue
+		}
+		key := Slug(t.Name)
+		j, ok := byKey[key]
+		if !ok {
+			j = len(s.Tracks)
+			byKey[key] = j
+			s.Tracks = append(s.Tracks, Track{Name: t.Name, Color: t.Color, Slug: uniqueSlug(key, "track", len(s.Tracks), s.tracks)})
+			s.tracks[s.Tracks[j].Slug] = j
+		} else if s.Tracks[j].Color == "" {
+			s.Tracks[j].Color = t.Color
+		}
+		*t = s.Tracks[j]
+	}
+	for i := range s.Events {
+		if t := &s.Events[i].Track; t.Name != "" {
+			*t = s.Tracks[s.tracks[t.Slug]]
+		}
+	}
+	sortBySlug(s.Tracks, func(t Track) string { return t.Slug }, s.tracks)
+}
+
+// assignSpeakers collects the speakers in order of first appearance. A
+// speaker is identified by the source's ID, or by name when there is none.
+// Two different people whose names fold alike get "-2", "-3", … in the order
+// they first appear, which is deterministic because events are sorted.
+func (s *Schedule) assignSpeakers() {
+	byKey := make(map[string]int)
+	for i := range s.Events {
+		for k := range s.Events[i].Speakers {
+			p := &s.Events[i].Speakers[k]
+			key := "id:" + p.ID
+			if p.ID == "" {
+				key = "name:" + p.Name
+			}
+			j, ok := byKey[key]
+			if !ok {
+				j = len(s.Speakers)
+				byKey[key] = j
+				slug := uniqueSlug(Slug(p.Name), "speaker", len(s.Speakers), s.speakers)
+				s.Speakers = append(s.Speakers, Speaker{ID: p.ID, Name: p.Name, Slug: slug})
+				s.speakers[slug] = j
+			}
+			*p = s.Speakers[j]
+		}
+	}
+	sortBySlug(s.Speakers, func(p Speaker) string { return p.Slug }, s.speakers)
+}
+
+// uniqueSlug returns base, or base with the smallest suffix "-N" not yet in
+// taken. An empty base (a name with no letters or digits) becomes kind-N.
+func uniqueSlug(base, kind string, n int, taken map[string]int) string {
+	if base == "" {
+		base = kind + "-" + strconv.Itoa(n+1)
+	}
+	slug := base
+	for i := 2; ; i++ {
+		if _, ok := taken[slug]; !ok {
+			return slug
+		}
+		slug = base + "-" + strconv.Itoa(i)
+	}
+}
+
+// sortBySlug sorts items by slug and rebuilds the slug index to match.
+func sortBySlug[T any](items []T, slug func(T) string, index map[string]int) {
+	slices.SortFunc(items, func(a, b T) int { return cmp.Compare(slug(a), slug(b)) })
+	for i, item := range items {
+		index[slug(item)] = i
+	}
+}
+
+// Track returns the track with the given slug.
+func (s *Schedule) Track(slug string) (Track, bool) {
+	i, ok := s.tracks[slug]
+	if !ok {
+		return Track{}, false
+	}
+	return s.Tracks[i], true
+}
+
+// Speaker returns the speaker with the given slug.
+func (s *Schedule) Speaker(slug string) (Speaker, bool) {
+	i, ok := s.speakers[slug]
+	if !ok {
+		return Speaker{}, false
+	}
+	return s.Speakers[i], true
+}
+
+// Event returns the event with the given slug, ID or GUID.
+func (s *Schedule) Event(key string) (Event, bool) {
+	i, ok := s.events[key]
+	if !ok {
+		return Event{}, false
+	}
+	return s.Events[i], true
+}
+
+// Span returns the first start and the last end of the schedule's events;
+// both are zero when there are none.
+func (s *Schedule) Span() (first, last time.Time) {
+	for i, e := range s.Events {
+		if i == 0 || e.Start.Before(first) {
+			first = e.Start
+		}
+		if end := e.End(); end.After(last) {
+			last = end
+		}
+	}
+	return first, last
+}

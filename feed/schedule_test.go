@@ -1,0 +1,145 @@
+package feed
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testConference(t *testing.T) Conference {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Conference{Acronym: "demo", Title: "Demo", TimeZone: "Europe/Berlin", Location: loc}
+}
+
+func TestNewSchedule(t *testing.T) {
+	conf := testConference(t)
+	at := func(h, m int) time.Time { return time.Date(2024, 3, 30, h, m, 0, 0, conf.Location) }
+	events := []Event{
+		{GUID: "g3", ID: "10", Slug: "ten", Start: at(11, 0), Duration: time.Hour, Title: "Ten",
+			Track: Track{Name: "Go"}, Speakers: []Speaker{{ID: "2", Name: "Ana Líma"}}},
+		{GUID: "g2", ID: "9", Slug: "nine", Start: at(10, 0), Duration: time.Hour, Title: "Nine",
+			Track: Track{Name: "Machine Learning", Color: "#112233"}, Speakers: []Speaker{{ID: "1", Name: "Ana Lima"}}},
+		{GUID: "g1", ID: "2", Slug: "two", Start: at(10, 0), Duration: time.Hour, Title: "Two",
+			Track: Track{Name: "machine learning"}, Speakers: []Speaker{{ID: "2", Name: "Ana Líma"}, {Name: "Jürgen Schmidhuber"}}},
+		{GUID: "g4", ID: "11", Start: at(12, 0), Duration: time.Hour, Title: "No track"},
+	}
+	orig := slices.Clone(events)
+	s, err := NewSchedule(conf, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(events, orig, func(a, b Event) bool { return a.GUID == b.GUID && a.Track == b.Track }) {
+		t.Error("NewSchedule modified its argument")
+	}
+
+	// Sorted by start, then numeric ID (2 before 9, not "10" before "2").
+	if got := pluck(s.Events, func(e Event) string { return e.ID }); !slices.Equal(got, []string{"2", "9", "10", "11"}) {
+		t.Errorf("event order %q", got)
+	}
+	for _, e := range s.Events {
+		if e.Start.Location() != time.UTC {
+			t.Errorf("event %s start in %v, want UTC", e.ID, e.Start.Location())
+		}
+	}
+
+	// Tracks whose names fold alike are one track, named as first seen
+	// (after sorting), keeping the first colour given.
+	if got := pluck(s.Tracks, func(t Track) string { return t.Slug + "=" + t.Name + t.Color }); !slices.Equal(got, []string{"go=Go", "machine-learning=machine learning#112233"}) {
+		t.Errorf("tracks %q", got)
+	}
+	if tr, ok := s.Track("machine-learning"); !ok || tr.Color != "#112233" {
+		t.Errorf("Track(machine-learning) = %+v, %v", tr, ok)
+	}
+	if e, _ := s.Event("g2"); e.Track.Slug != "machine-learning" || e.Track.Color != "#112233" {
+		t.Errorf("event g2 track %+v", e.Track)
+	}
+	if e, _ := s.Event("g4"); e.Track != (Track{}) {
+		t.Errorf("event without a track has %+v", e.Track)
+	}
+
+	// Different people whose names fold alike: the first to appear in the
+	// sorted events gets the plain slug.
+	want := []string{"ana-lima=Ana Líma/2", "ana-lima-2=Ana Lima/1", "jurgen-schmidhuber=Jürgen Schmidhuber/"}
+	if got := pluck(s.Speakers, func(p Speaker) string { return p.Slug + "=" + p.Name + "/" + p.ID }); !slices.Equal(got, want) {
+		t.Errorf("speakers %q, want %q", got, want)
+	}
+	if e, _ := s.Event("ten"); len(e.Speakers) != 1 || e.Speakers[0].Slug != "ana-lima" {
+		t.Errorf("event ten speakers %+v", e.Speakers)
+	}
+
+	// Events are found by slug, ID and GUID.
+	for _, key := range []string{"nine", "9", "g2"} {
+		if e, ok := s.Event(key); !ok || e.GUID != "g2" {
+			t.Errorf("Event(%q) = %s, %v", key, e.GUID, ok)
+		}
+	}
+	if _, ok := s.Event(""); ok {
+		t.Error(`Event("") found an event`)
+	}
+	first, last := s.Span()
+	if !first.Equal(at(10, 0)) || !last.Equal(at(13, 0)) {
+		t.Errorf("Span = %v, %v", first, last)
+	}
+}
+
+// TestNewScheduleDeterministic: the input order does not change slugs.
+func TestNewScheduleDeterministic(t *testing.T) {
+	conf := testConference(t)
+	start := time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)
+	events := []Event{
+		{GUID: "a", ID: "1", Start: start, Duration: time.Hour, Speakers: []Speaker{{ID: "x", Name: "Ana Lima"}}},
+		{GUID: "b", ID: "2", Start: start.Add(time.Hour), Duration: time.Hour, Speakers: []Speaker{{ID: "y", Name: "Ana Líma"}}},
+	}
+	a, err := NewSchedule(conf, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSchedule(conf, []Event{events[1], events[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Schedule{a, b} {
+		if p, _ := s.Speaker("ana-lima"); p.ID != "x" {
+			t.Errorf("ana-lima is %+v, want the one in the earlier event", p)
+		}
+		if p, _ := s.Speaker("ana-lima-2"); p.ID != "y" {
+			t.Errorf("ana-lima-2 is %+v", p)
+		}
+	}
+}
+
+func TestNewScheduleErrors(t *testing.T) {
+	conf := testConference(t)
+	start := time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)
+	ok := Event{GUID: "g1", ID: "1", Title: "One", Start: start, Duration: time.Hour}
+	tests := []struct {
+		name   string
+		conf   func(*Conference)
+		events []Event
+		want   string
+	}{
+		{"no acronym", func(c *Conference) { c.Acronym = "" }, nil, "conference has no acronym"},
+		{"no zone", func(c *Conference) { c.Location = nil }, nil, "conference demo has no time zone"},
+		{"no guid", nil, []Event{ok, {ID: "2", Title: "Two", Start: start, Duration: time.Hour}}, `event "Two" (id 2) has no guid`},
+		{"duplicate guid", nil, []Event{ok, {GUID: "g1", ID: "2", Title: "Two", Start: start, Duration: time.Hour}}, `duplicate guid g1`},
+		{"zero duration", nil, []Event{{GUID: "g1", Title: "One", Start: start}}, `event "One" (guid g1): ends at or before its start`},
+		{"negative duration", nil, []Event{{GUID: "g1", Title: "One", Start: start, Duration: -time.Minute}}, `ends at or before its start`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := conf
+			if tc.conf != nil {
+				tc.conf(&c)
+			}
+			_, err := NewSchedule(c, tc.events)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package feed
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Listing is the /schedule.json document: the conference's tracks, speakers
+// and sessions with the URLs of their feeds, for embedding on a website.
+type Listing struct {
+	Conference ListedConference `json:"conference"`
+	Tracks     []ListedTrack    `json:"tracks"`
+	Speakers   []ListedSpeaker  `json:"speakers"`
+	Sessions   []ListedSession  `json:"sessions"`
+}
+
+// ListedConference describes the conference in a Listing.
+type ListedConference struct {
+	Acronym  string `json:"acronym"`
+	Title    string `json:"title"`
+	TimeZone string `json:"timeZone"`
+	URL      string `json:"url,omitempty"`
+	Venue    string `json:"venue,omitempty"`
+	Feed     string `json:"feed"`
+}
+
+// ListedTrack is a track in a Listing.
+type ListedTrack struct {
+	Name     string `json:"name"`
+	Slug     string `json:"slug"`
+	Color    string `json:"color,omitempty"`
+	Sessions int    `json:"sessions"`
+	Feed     string `json:"feed"`
+}
+
+// ListedSpeaker is a speaker in a Listing.
+type ListedSpeaker struct {
+	Name     string `json:"name"`
+	Slug     string `json:"slug"`
+	Sessions int    `json:"sessions"`
+	Feed     string `json:"feed"`
+}
+
+// ListedSession is a session in a Listing. Times are RFC 3339 in UTC.
+type ListedSession struct {
+	GUID     string       `json:"guid"`
+	ID       string       `json:"id,omitempty"`
+	Slug     string       `json:"slug,omitempty"`
+	Title    string       `json:"title"`
+	Subtitle string       `json:"subtitle,omitempty"`
+	Type     string       `json:"type,omitempty"`
+	Track    string       `json:"track,omitempty"`
+	Start    time.Time    `json:"start"`
+	End      time.Time    `json:"end"`
+	Room     string       `json:"room,omitempty"`
+	Online   bool         `json:"online"`
+	Abstract string       `json:"abstract,omitempty"`
+	URL      string       `json:"url,omitempty"`
+	Speakers []SpeakerRef `json:"speakers"`
+	ICS      string       `json:"ics"`
+}
+
+// SpeakerRef names a speaker of a ListedSession.
+type SpeakerRef struct {
+	Name string `json:"name"`
+	Slug string `json:"slug"`
+}
+
+// NewListing describes s with feed URLs under base, the conference's root
+// URL ("https://cal.example.org" or "https://cal.example.org/dynn2022").
+func NewListing(s *Schedule, base string) Listing {
+	l := Listing{
+		Conference: ListedConference{
+			Acronym: s.Conference.Acronym, Title: s.Conference.Title, TimeZone: s.Conference.TimeZone,
+			URL: s.Conference.URL, Venue: s.Conference.Venue, Feed: base + FeedPath(Filter{}),
+		},
+		Tracks:   make([]ListedTrack, 0, len(s.Tracks)),
+		Speakers: make([]ListedSpeaker, 0, len(s.Speakers)),
+		Sessions: make([]ListedSession, 0, len(s.Events)),
+	}
+	byTrack := make(map[string]int)
+	bySpeaker := make(map[string]int)
+	for _, e := range s.Events {
+		byTrack[e.Track.Slug]++
+		refs := make([]SpeakerRef, len(e.Speakers))
+		for i, p := range e.Speakers {
+			bySpeaker[p.Slug]++
+			refs[i] = SpeakerRef{Name: p.Name, Slug: p.Slug}
+		}
+		l.Sessions = append(l.Sessions, ListedSession{
+			GUID: e.GUID, ID: e.ID, Slug: e.Slug, Title: e.Title, Subtitle: e.Subtitle, Type: e.Type,
+			Track: e.Track.Slug, Start: e.Start, End: e.End(), Room: e.Room, Online: e.Online,
+			Abstract: e.Abstract, URL: e.URL, Speakers: refs,
+			ICS: base + "/sessions/" + sessionKey(e) + ".ics",
+		})
+	}
+	for _, t := range s.Tracks {
+		l.Tracks = append(l.Tracks, ListedTrack{Name: t.Name, Slug: t.Slug, Color: t.Color, Sessions: byTrack[t.Slug],
+			Feed: base + FeedPath(Filter{Tracks: []string{t.Slug}})})
+	}
+	for _, p := range s.Speakers {
+		l.Speakers = append(l.Speakers, ListedSpeaker{Name: p.Name, Slug: p.Slug, Sessions: bySpeaker[p.Slug],
+			Feed: base + FeedPath(Filter{Speakers: []string{p.Slug}})})
+	}
+	return l
+}
+
+// handleScheduleJSON serves the Listing of a conference, cached like feeds.
+func (s *server) handleScheduleJSON() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sched, prefix, err := s.schedule(r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if r.URL.RawQuery != "" {
+			s.error(w, r, &QueryError{Param: "query", Value: r.URL.RawQuery, Problem: "/schedule.json takes no parameters"})
+			return
+		}
+		base := s.baseURL(r) + prefix
+		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "json", base}, "\x00")
+		body, err := s.cache.get(key, func() (*rendered, error) {
+			data, err := json.MarshalIndent(NewListing(sched, base), "", "  ")
+			if err != nil {
+				return nil, fmt.Errorf("encode schedule.json: %w", err)
+			}
+			return newRendered(append(data, '\n'), sched.Updated), nil
+		})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.serve(w, r, body, "application/json; charset=utf-8", "")
+	})
+}

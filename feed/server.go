@@ -1,0 +1,202 @@
+package feed
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options tune the HTTP service; the zero value is usable.
+type Options struct {
+	// BaseURL is the public URL of the service ("https://cal.example.org"),
+	// used in SOURCE and the feed links of /schedule.json. Empty: taken
+	// from each request.
+	BaseURL string
+	// Refresh is the polling interval suggested to calendar clients
+	// (REFRESH-INTERVAL, X-PUBLISHED-TTL). Zero means DefaultRefresh.
+	Refresh time.Duration
+	// CacheBytes bounds the render cache. Zero means DefaultCacheBytes.
+	CacheBytes int64
+	// MaxAge is the Cache-Control max-age of feeds, for CDNs and browsers.
+	// Zero means DefaultMaxAge.
+	MaxAge time.Duration
+	// Ready reports whether the service should receive traffic (/readyz).
+	// Nil means always.
+	Ready func() bool
+}
+
+// Defaults for Options.
+const (
+	DefaultRefresh    = 6 * time.Hour
+	DefaultCacheBytes = 64 << 20
+	DefaultMaxAge     = 5 * time.Minute
+)
+
+func (o Options) withDefaults() Options {
+	if o.Refresh <= 0 {
+		o.Refresh = DefaultRefresh
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+	if o.Ready == nil {
+		o.Ready = func() bool { return true }
+	}
+	return o
+}
+
+// server is what the handlers share.
+type server struct {
+	logger  *slog.Logger
+	store   *Store
+	opts    Options
+	metrics *metrics
+	cache   *renderCache
+}
+
+// NewServer returns the whole HTTP surface of the service for the schedules
+// in store, registering its metrics with reg (exposed on /metrics when reg
+// is also a Gatherer).
+func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	m := newMetrics(reg)
+	reg.MustRegister(newScheduleCollector(store))
+	srv := &server{
+		logger:  logger,
+		store:   store,
+		opts:    opts,
+		metrics: m,
+		cache:   newRenderCache(opts.CacheBytes, m),
+	}
+	r := mux.NewRouter()
+	r.StrictSlash(false)
+	r.Use(srv.recoverPanics, srv.observe)
+	var gatherer prometheus.Gatherer
+	if g, ok := reg.(prometheus.Gatherer); ok {
+		gatherer = g
+	}
+	addRoutes(r, srv, gatherer)
+	r.NotFoundHandler = srv.observe(http.HandlerFunc(srv.notFound))
+	r.MethodNotAllowedHandler = srv.observe(http.HandlerFunc(srv.methodNotAllowed))
+	return r
+}
+
+// statusWriter records what a handler wrote, for metrics and the log.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	bytes int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe records every request in the metrics and the log, labelled by
+// route template: never the raw path, which is unbounded.
+func (s *server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		elapsed := time.Since(start)
+		if sw.code == 0 {
+			sw.code = http.StatusOK
+		}
+		route := routeTemplate(r)
+		code := strconv.Itoa(sw.code)
+		s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), code).Inc()
+		s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+		s.metrics.responseSize.WithLabelValues(route).Observe(float64(sw.bytes))
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", sw.code),
+			slog.Int("bytes", sw.bytes), slog.Duration("duration", elapsed),
+			slog.String("client", ClientFamily(r.UserAgent())), slog.String("remote", maskAddr(r.RemoteAddr)))
+	})
+}
+
+// routeTemplate is the mux path template that matched r, or "unmatched".
+func routeTemplate(r *http.Request) string {
+	if route := mux.CurrentRoute(r); route != nil {
+		if t, err := route.GetPathTemplate(); err == nil {
+			return t
+		}
+	}
+	return "unmatched"
+}
+
+// methodLabel bounds the method label to the standard methods.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodOptions, http.MethodPatch:
+		return m
+	}
+	return "other"
+}
+
+// maskAddr keeps only the network part of a client address (/24 for IPv4,
+// /48 for IPv6), so logs do not hold full client IPs.
+func maskAddr(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return ""
+	}
+	bits := 24
+	if ip.Is6() && !ip.Is4In6() {
+		bits = 48
+	}
+	p, err := ip.Unmap().Prefix(bits)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
+// recoverPanics turns a panic in a handler into a 500 and a log line, so one
+// bad request cannot take the service down.
+func (s *server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v),
+					"stack", string(debug.Stack()))
+				s.writeError(w, r, http.StatusInternalServerError, errorBody{Error: "internal error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

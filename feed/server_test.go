@@ -1,0 +1,337 @@
+package feed
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// newTestServer serves the mini schedule with a fresh registry.
+func newTestServer(t *testing.T) (*httptest.Server, *prometheus.Registry) {
+	t.Helper()
+	store, err := NewStore(miniSchedule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, reg, Options{}))
+	t.Cleanup(srv.Close)
+	return srv, reg
+}
+
+// get fetches path with headers and returns the response and its raw body.
+func get(t *testing.T, srv *httptest.Server, method, path string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	// A transport of our own, so the body stays gzipped when we ask for gzip.
+	resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func TestFeedResponse(t *testing.T) {
+	srv, _ := newTestServer(t)
+	resp, body := get(t, srv, http.MethodGet, "/feed.ics", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	for k, want := range map[string]string{
+		"Content-Type":                "text/calendar; charset=utf-8",
+		"Content-Disposition":         `inline; filename="mini2024.ics"`,
+		"Access-Control-Allow-Origin": "*",
+		"Vary":                        "Accept-Encoding",
+		"Last-Modified":               "Fri, 01 Mar 2024 12:00:00 GMT",
+	} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "public") || !strings.Contains(cc, "max-age=300") {
+		t.Errorf("Cache-Control = %q", cc)
+	}
+	etag := resp.Header.Get("ETag")
+	if !strings.HasPrefix(etag, `"`) || strings.HasPrefix(etag, "W/") {
+		t.Errorf("ETag %q is not strong", etag)
+	}
+	if n := bytes.Count(body, []byte("BEGIN:VEVENT")); n != 4 {
+		t.Errorf("%d events, want 4", n)
+	}
+	checkRFC5545(t, body)
+	if !bytes.Contains(body, []byte("SOURCE;VALUE=URI:"+srv.URL+"/feed.ics\r\n")) {
+		t.Error("SOURCE is not the feed's URL")
+	}
+
+	t.Run("same bytes again", func(t *testing.T) {
+		resp2, body2 := get(t, srv, http.MethodGet, "/feed.ics", nil)
+		if !bytes.Equal(body, body2) || resp2.Header.Get("ETag") != etag {
+			t.Error("a second request gave other bytes or another ETag")
+		}
+	})
+	t.Run("If-None-Match", func(t *testing.T) {
+		resp, body := get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"If-None-Match": `"other", ` + etag})
+		if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+			t.Errorf("status %d with %d bytes, want 304 and none", resp.StatusCode, len(body))
+		}
+		if resp.Header.Get("ETag") != etag {
+			t.Error("304 without the ETag")
+		}
+		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"If-None-Match": `"stale"`})
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("stale ETag gave %d, want 200", resp.StatusCode)
+		}
+	})
+	t.Run("If-Modified-Since", func(t *testing.T) {
+		resp, _ := get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"If-Modified-Since": "Fri, 01 Mar 2024 12:00:00 GMT"})
+		if resp.StatusCode != http.StatusNotModified {
+			t.Errorf("status %d, want 304", resp.StatusCode)
+		}
+		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"If-Modified-Since": "Thu, 29 Feb 2024 12:00:00 GMT"})
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("older date gave %d, want 200", resp.StatusCode)
+		}
+	})
+	t.Run("gzip", func(t *testing.T) {
+		resp, gz := get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"Accept-Encoding": "br;q=1.0, gzip;q=0.8"})
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("Content-Encoding = %q", resp.Header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(plain, body) {
+			t.Errorf("gzip body does not decode to the plain body (err %v)", err)
+		}
+		if resp.Header.Get("ETag") == etag {
+			t.Error("gzip and identity share a strong ETag")
+		}
+		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"Accept-Encoding": "gzip;q=0"})
+		if resp.Header.Get("Content-Encoding") != "" {
+			t.Error("gzip sent although q=0")
+		}
+		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag})
+		if resp.StatusCode != http.StatusNotModified {
+			t.Errorf("identity ETag on a gzip request gave %d, want 304", resp.StatusCode)
+		}
+	})
+	t.Run("HEAD", func(t *testing.T) {
+		resp, b := get(t, srv, http.MethodHead, "/feed.ics", nil)
+		if resp.StatusCode != http.StatusOK || len(b) != 0 || resp.Header.Get("ETag") != etag {
+			t.Errorf("HEAD: status %d, %d bytes, ETag %q", resp.StatusCode, len(b), resp.Header.Get("ETag"))
+		}
+		if resp.ContentLength != int64(len(body)) {
+			t.Errorf("HEAD Content-Length %d, want %d", resp.ContentLength, len(body))
+		}
+	})
+}
+
+func TestRoutes(t *testing.T) {
+	srv, _ := newTestServer(t)
+	tests := []struct {
+		path   string
+		code   int
+		events int      // -1: not a calendar
+		want   []string // in the body
+	}{
+		{"/feed.ics?track=rust", 200, 1, []string{"Borrowing without tears"}},
+		{"/feed.ics?track=go-friends&speaker=zhangyang-atlas-wang", 200, 1, []string{"Opening"}},
+		{"/tracks/rust.ics", 200, 1, []string{"NAME:Mini Conf 2024 · Rust (times in Europe/Berlin)"}},
+		{"/tracks/Go%20%26%20Friends.ics?tz=Asia/Tokyo", 200, 2, []string{"TZID=Asia/Tokyo"}},
+		{"/speakers/J%C3%BCrgen%20Schmidhuber.ics", 200, 2, []string{"jurgen-schmidhuber"}},
+		{"/speakers/jurgen-schmidhuber.ics?tz=UTC&alarm=15m", 200, 2, []string{"TRIGGER:-PT15M", "DTSTART:20240330T080000Z"}},
+		{"/sessions/mini-2-borrow.ics", 200, 1, nil},
+		{"/sessions/22222222-2222-4222-8222-222222222222.ics", 200, 1, nil},
+		{"/mini2024/feed.ics", 200, 4, []string{"/mini2024/feed.ics"}},
+		{"/mini2024/tracks/rust.ics", 200, 1, nil},
+		{"/feed.ics?track=rsut", 404, -1, []string{`unknown track "rsut"`, `"rust"`, "tracks: go-friends, rust"}},
+		{"/tracks/nope.ics", 404, -1, []string{`unknown track "nope"`}},
+		{"/speakers/nobody.ics", 404, -1, []string{`unknown speaker "nobody"`}},
+		{"/sessions/nope.ics", 404, -1, []string{`unknown session "nope"`}},
+		{"/feed.ics?tz=Europe/Berln", 400, -1, []string{"Europe/Berlin"}},
+		{"/feed.ics?trak=rust", 400, -1, []string{"unknown parameter", `"track"`}},
+		{"/tracks/rust.ics?speaker=x", 400, -1, []string{"tz and alarm"}},
+		{"/nope/feed.ics", 404, -1, []string{`unknown conference "nope"`}},
+		{"/no/such/page", 404, -1, []string{"no such page"}},
+		{"/healthz", 200, -1, []string{"ok"}},
+		{"/readyz", 200, -1, []string{"ready"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := get(t, srv, http.MethodGet, tc.path, nil)
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.code, body)
+			}
+			if tc.events >= 0 {
+				if n := bytes.Count(body, []byte("BEGIN:VEVENT")); n != tc.events {
+					t.Errorf("%d events, want %d", n, tc.events)
+				}
+				checkRFC5545(t, body)
+			}
+			for _, w := range tc.want {
+				if !bytes.Contains(body, []byte(w)) {
+					t.Errorf("body lacks %q:\n%s", w, body)
+				}
+			}
+		})
+	}
+}
+
+func TestSessionDownload(t *testing.T) {
+	srv, _ := newTestServer(t)
+	resp, _ := get(t, srv, http.MethodGet, "/sessions/mini-1-opening.ics", nil)
+	if got := resp.Header.Get("Content-Disposition"); got != `attachment; filename="mini-1-opening.ics"` {
+		t.Errorf("Content-Disposition = %q", got)
+	}
+}
+
+func TestErrorJSON(t *testing.T) {
+	srv, _ := newTestServer(t)
+	resp, body := get(t, srv, http.MethodGet, "/feed.ics?speaker=zihao", map[string]string{"Accept": "application/json"})
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var e errorBody
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Param != "speaker" || e.Value != "zihao" || len(e.Suggestions) == 0 || e.Suggestions[0] != "zihao-deng" {
+		t.Errorf("error body %+v", e)
+	}
+}
+
+func TestMethodNotAllowed(t *testing.T) {
+	srv, _ := newTestServer(t)
+	resp, _ := get(t, srv, http.MethodPost, "/feed.ics", nil)
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST gave %d, want 405", resp.StatusCode)
+	}
+}
+
+func TestScheduleJSON(t *testing.T) {
+	srv, _ := newTestServer(t)
+	resp, body := get(t, srv, http.MethodGet, "/schedule.json", nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("status %d, CORS %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	var l Listing
+	if err := json.Unmarshal(body, &l); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Sessions) != 4 || len(l.Tracks) != 2 || len(l.Speakers) != 3 {
+		t.Fatalf("%d sessions, %d tracks, %d speakers", len(l.Sessions), len(l.Tracks), len(l.Speakers))
+	}
+	if want := srv.URL + "/tracks/go-friends.ics"; l.Tracks[0].Feed != want || l.Tracks[0].Sessions != 2 {
+		t.Errorf("track %+v, want feed %s and 2 sessions", l.Tracks[0], want)
+	}
+	// Every advertised URL works.
+	for _, u := range []string{l.Conference.Feed, l.Tracks[1].Feed, l.Speakers[0].Feed, l.Sessions[3].ICS} {
+		resp, _ := get(t, srv, http.MethodGet, strings.TrimPrefix(u, srv.URL), nil)
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", u, resp.StatusCode)
+		}
+	}
+}
+
+func TestMetricsAfterRequests(t *testing.T) {
+	srv, _ := newTestServer(t)
+	get(t, srv, http.MethodGet, "/tracks/rust.ics", map[string]string{"User-Agent": "Google-Calendar-Importer"})
+	resp, _ := get(t, srv, http.MethodGet, "/tracks/rust.ics", nil)
+	get(t, srv, http.MethodGet, "/tracks/rust.ics", map[string]string{"If-None-Match": resp.Header.Get("ETag")})
+	get(t, srv, http.MethodGet, "/feed.ics?track=nope", nil)
+	_, body := get(t, srv, http.MethodGet, "/metrics", nil)
+	for _, want := range []string{
+		`confcal_http_requests_total{code="200",method="GET",route="/tracks/{track}.ics"} 2`,
+		`confcal_http_requests_total{code="304",method="GET",route="/tracks/{track}.ics"} 1`,
+		`confcal_http_requests_total{code="404",method="GET",route="/feed.ics"} 1`,
+		`confcal_feed_requests_total{client="google",code="200",conference="mini2024",kind="track",track="rust",zone="conference"} 1`,
+		`confcal_feed_requests_total{client="other",code="304",conference="mini2024",kind="track",track="rust",zone="conference"} 1`,
+		`confcal_render_cache_misses_total 1`,
+		`confcal_render_cache_hits_total 2`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if bytes.Contains(body, []byte("nope")) {
+		t.Error("a raw query value reached the metrics")
+	}
+}
+
+// TestConcurrentFeeds exercises the cache and store from many goroutines,
+// for the race detector.
+func TestConcurrentFeeds(t *testing.T) {
+	srv, _ := newTestServer(t)
+	paths := []string{"/feed.ics", "/tracks/rust.ics", "/feed.ics?tz=Asia/Tokyo", "/speakers/zihao-deng.ics", "/schedule.json"}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			resp, err := http.Get(srv.URL + paths[i%len(paths)])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("%s: %d", paths[i%len(paths)], resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestClientFamily(t *testing.T) {
+	tests := map[string]string{
+		"Google-Calendar-Importer":                                                     clientGoogle,
+		"iOS/17.4 (21E219) dataaccessd/1.0":                                            clientApple,
+		"macOS/14.4 (23E214) CalendarAgent/988":                                        clientApple,
+		"Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook)":                   clientOutlook,
+		"Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.9.0": clientThunderbird,
+		"DAVx5/4.3 (ICSx5)":                                                            clientCalendar,
+		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36":  clientBrowser,
+		"curl/8.5.0": clientOther,
+		"":           clientOther,
+	}
+	for ua, want := range tests {
+		if got := ClientFamily(ua); got != want {
+			t.Errorf("ClientFamily(%q) = %q, want %q", ua, got, want)
+		}
+	}
+}
+
+func TestMaskAddr(t *testing.T) {
+	tests := map[string]string{
+		"203.0.113.77:5555":       "203.0.113.0/24",
+		"[2001:db8:1:2::7]:443":   "2001:db8:1::/48",
+		"[::ffff:192.0.2.9]:1234": "192.0.2.0/24",
+		"garbage":                 "",
+	}
+	for in, want := range tests {
+		if got := maskAddr(in); got != want {
+			t.Errorf("maskAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

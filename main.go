@@ -1,0 +1,282 @@
+// Command confcal serves subscribable iCalendar feeds of conference
+// schedules: the whole programme, a track, a speaker or any combination, in
+// the subscriber's time zone, with Prometheus metrics for operators.
+//
+// Usage:
+//
+//	confcal [-addr :8080] [-schedule PATH|URL ...] [-schedule-tz ZONE] [-base-url URL]
+//
+// Every flag has an environment fallback CONFCAL_<NAME> (e.g. CONFCAL_ADDR).
+// With no -schedule, the embedded ICML 2022 DyNN workshop is served.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/confcal/confcal/feed"
+	"github.com/confcal/confcal/fixtures"
+	"github.com/confcal/confcal/timezone"
+)
+
+// version is set at build time (see .ci/build).
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "confcal:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags and environment say.
+type config struct {
+	addr        string
+	schedules   []string
+	scheduleTZ  string
+	baseURL     string
+	refresh     time.Duration
+	maxAge      time.Duration
+	cacheBytes  int64
+	logFormat   string
+	healthcheck bool
+	shutdown    time.Duration
+	reload      time.Duration
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, " ") }
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// parseConfig reads flags, falling back to CONFCAL_<NAME> environment
+// variables for flags not given on the command line.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var schedules stringList
+	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.Var(&schedules, "schedule", "schedule to serve: a file path or http(s) URL of a frab/c3voc schedule.json or frab schedule.xml; repeat for several conferences (env: space-separated); default: the embedded DyNN workshop")
+	fs.StringVar(&c.scheduleTZ, "schedule-tz", "", "IANA zone of schedules that name none (legacy pentabarf XML)")
+	fs.StringVar(&c.baseURL, "base-url", "", "public URL of the service, for links in feeds (default: from each request)")
+	fs.DurationVar(&c.refresh, "refresh", feed.DefaultRefresh, "polling interval suggested to calendar clients")
+	fs.DurationVar(&c.maxAge, "max-age", feed.DefaultMaxAge, "Cache-Control max-age of feeds, for CDNs")
+	fs.Int64Var(&c.cacheBytes, "cache-bytes", feed.DefaultCacheBytes, "byte budget of the render cache")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&c.reload, "reload-interval", time.Minute, "how often to re-read schedules for changes (files by content hash, URLs conditionally); 0 disables polling (SIGHUP still reloads)")
+	fs.DurationVar(&c.shutdown, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	fs.BoolVar(&c.healthcheck, "healthcheck", false, "check the health of a running instance at -addr and exit (for container health checks)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s [flags]\n\nEvery flag may also be set as CONFCAL_<NAME>, e.g. CONFCAL_ADDR=:9000.\n\n", args[0])
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q; schedules are given with -schedule", fs.Arg(0))
+	}
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "CONFCAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := getenv(env)
+		if set[f.Name] || v == "" || err != nil {
+			return
+		}
+		if f.Name == "schedule" {
+			schedules = strings.Fields(v)
+			return
+		}
+		if serr := fs.Set(f.Name, v); serr != nil {
+			err = fmt.Errorf("%s=%q: %w", env, v, serr)
+		}
+	})
+	c.schedules = schedules
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, fmt.Errorf("-log-format %q: use text or json", c.logFormat)
+	}
+	return c, err
+}
+
+// run wires the service and blocks until ctx is cancelled, a termination
+// signal arrives or the server fails.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.healthcheck {
+		return healthcheck(ctx, cfg.addr)
+	}
+	logger := newLogger(cfg.logFormat, stderr)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(),
+	)
+	reloader := feed.NewReloader(logger, reg, sources(cfg), feed.LoadOptions{TimeZone: cfg.scheduleTZ})
+	store, err := reloader.Start(ctx)
+	if err != nil {
+		return err
+	}
+
+	var draining atomic.Bool // set at shutdown, so load balancers stop sending traffic
+	handler := feed.NewServer(logger, store, reg, feed.Options{
+		BaseURL: cfg.baseURL, Refresh: cfg.refresh, MaxAge: cfg.maxAge, CacheBytes: cfg.cacheBytes,
+		Ready: func() bool { return !draining.Load() },
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("serving", "version", version, "addr", ln.Addr().String(), "conferences", strings.Join(store.Acronyms(), " "))
+	fmt.Fprintf(stdout, "confcal serving %s on http://%s/\n", strings.Join(store.Acronyms(), ", "), displayAddr(ln.Addr()))
+
+	// SIGHUP reloads the schedules; so does the poll timer.
+	hup := make(chan struct{}, 1)
+	sighup := make(chan os.Signal, 1)
+	signal.Notify(sighup, syscall.SIGHUP)
+	defer signal.Stop(sighup)
+	reloadCtx, stopReload := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-reloadCtx.Done():
+				return
+			case <-sighup:
+				select {
+				case hup <- struct{}{}:
+				default: // a reload is already pending
+				}
+			}
+		}
+	})
+	wg.Go(func() { reloader.Run(reloadCtx, cfg.reload, hup) })
+	defer func() { stopReload(); wg.Wait() }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	draining.Store(true)
+	logger.Info("shutting down", "timeout", cfg.shutdown)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdown)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// displayAddr is a listen address as a person would type it in a browser.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+}
+
+// buildInfo is the confcal_build_info metric: which build is running and
+// which tz database it carries.
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "confcal_build_info",
+		Help: "The running build: its version, Go version and embedded tz database; always 1.",
+	}, []string{"version", "goversion", "tzdata"})
+	g.WithLabelValues(version, runtime.Version(), timezone.TZDataVersion).Set(1)
+	return g
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// sources are the schedules to serve: those configured, or the embedded
+// workshop when none is.
+func sources(cfg config) []feed.Source {
+	if len(cfg.schedules) == 0 {
+		return []feed.Source{{Location: "embedded " + fixtures.Default, Embedded: fixtures.DyNN2022}}
+	}
+	out := make([]feed.Source, len(cfg.schedules))
+	for i, loc := range cfg.schedules {
+		out[i] = feed.Source{Location: loc}
+	}
+	return out
+}
+
+// healthcheck asks a running instance on addr for /healthz, so a container
+// health check needs no shell or curl in the image.
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: -addr %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the service and the test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// instance is a running service started through run.
+type instance struct {
+	url    string
+	cancel context.CancelFunc
+	done   chan error
+	stderr *syncBuffer
+}
+
+// start runs the service with args on a loopback port and waits until
+// /healthz answers. It stops the service when the test ends.
+func start(t *testing.T, env map[string]string, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	inst := &instance{cancel: cancel, done: make(chan error, 1), stderr: stderr}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		inst.done <- run(ctx, append([]string{"confcal", "-addr", "127.0.0.1:0"}, args...), getenv, stdout, stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-inst.done:
+		case <-time.After(10 * time.Second):
+			t.Error("service did not stop within 10s")
+		}
+	})
+	addr := regexp.MustCompile(`on (http://\S+)/`)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-inst.done:
+			t.Fatalf("run returned early: %v\n%s", err, stderr)
+		default:
+		}
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			inst.url = m[1]
+			resp, err := http.Get(inst.url + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return inst
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("service did not become healthy; stderr:\n%s", stderr)
+	return nil
+}
+
+// stop cancels the service's context, as SIGTERM does, and returns run's result.
+func (inst *instance) stop(t *testing.T) error {
+	t.Helper()
+	inst.cancel()
+	select {
+	case err := <-inst.done:
+		inst.done <- err // for the cleanup
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("service did not stop")
+		return nil
+	}
+}
+
+// fetch GETs url with headers, without transparent decompression.
+func fetch(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// TestRun drives the real service the way calendar clients do: a first
+// fetch, then conditional polls, with and without gzip.
+func TestRun(t *testing.T) {
+	inst := start(t, nil)
+	url := inst.url + "/tracks/spotlight.ics?tz=Europe/Berlin"
+
+	resp, plain := fetch(t, url, map[string]string{"User-Agent": "Google-Calendar-Importer"})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/calendar; charset=utf-8" {
+		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if n := bytes.Count(plain, []byte("BEGIN:VEVENT")); n != 10 {
+		t.Errorf("%d spotlight sessions, want 10", n)
+	}
+	etag := resp.Header.Get("ETag")
+
+	resp, gz := fetch(t, url, map[string]string{"Accept-Encoding": "gzip"})
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatalf("gzip response: %v", err)
+	}
+	unzipped, _ := io.ReadAll(zr)
+	if !bytes.Equal(unzipped, plain) {
+		t.Error("gzip and plain responses differ")
+	}
+
+	for _, h := range []map[string]string{
+		{"If-None-Match": etag},
+		{"If-None-Match": resp.Header.Get("ETag"), "Accept-Encoding": "gzip"},
+		{"If-Modified-Since": resp.Header.Get("Last-Modified")},
+	} {
+		if resp, _ := fetch(t, url, h); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("conditional GET with %v: %d, want 304", h, resp.StatusCode)
+		}
+	}
+
+	_, metrics := fetch(t, inst.url+"/metrics", nil)
+	for _, want := range []string{
+		`confcal_feed_requests_total{client="google",code="200",conference="dynn2022",kind="track",track="spotlight",zone="other"} 1`,
+		`confcal_schedule_sessions{conference="dynn2022"} 43`,
+		`confcal_schedule_loads_total{conference="dynn2022",result="changed"} 1`,
+		`confcal_build_info{goversion="go`,
+		`go_goroutines`, `process_cpu_seconds_total`,
+	} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if err := inst.stop(t); err != nil {
+		t.Errorf("run returned %v after a clean shutdown", err)
+	}
+}
+
+// TestRunBrokenSchedule: a schedule that does not load stops start-up with
+// a message naming the file and the problem.
+func TestRunBrokenSchedule(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.json")
+	data := strings.Replace(string(readFixture(t)), `"duration": "00:15"`, `"duration": "1:70"`, 1)
+	if err := os.WriteFile(broken, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	err := run(context.Background(), []string{"confcal", "-addr", "127.0.0.1:0", "-schedule", broken},
+		func(string) string { return "" }, io.Discard, &stderr)
+	if err == nil {
+		t.Fatal("run started with a broken schedule")
+	}
+	for _, want := range []string{"broken.json", "duration", "1:70"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestRunFlagsAndEnv(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // in the error
+	}{
+		{"unknown flag", []string{"-nope"}, nil, "flag provided but not defined"},
+		{"stray argument", []string{"schedule.json"}, nil, `unexpected argument "schedule.json"`},
+		{"bad env duration", nil, map[string]string{"CONFCAL_REFRESH": "soon"}, "CONFCAL_REFRESH"},
+		{"bad log format", []string{"-log-format", "xml"}, nil, "use text or json"},
+		{"missing schedule file", []string{"-schedule", "/nonexistent/schedule.json"}, nil, "/nonexistent/schedule.json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"confcal", "-addr", "127.0.0.1:0"}, tc.args...),
+				func(k string) string { return tc.env[k] }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("run(%v, %v) = %v, want an error containing %q", tc.args, tc.env, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRunEnvFallback: CONFCAL_* configure what flags do not.
+func TestRunEnvFallback(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dynn.json")
+	if err := os.WriteFile(path, readFixture(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inst := start(t, map[string]string{"CONFCAL_SCHEDULE": path, "CONFCAL_BASE_URL": "https://cal.example.org", "CONFCAL_LOG_FORMAT": "json"})
+	_, body := fetch(t, inst.url+"/feed.ics", nil)
+	if !bytes.Contains(body, []byte("SOURCE;VALUE=URI:https://cal.example.org/feed.ics")) {
+		t.Error("CONFCAL_BASE_URL not used")
+	}
+	if !strings.Contains(inst.stderr.String(), `"msg":"schedule loaded"`) {
+		t.Error("CONFCAL_LOG_FORMAT=json not used")
+	}
+}
+
+// TestRunHealthcheck: -healthcheck succeeds against a running instance and
+// fails where none runs.
+func TestRunHealthcheck(t *testing.T) {
+	inst := start(t, nil)
+	addr := strings.TrimPrefix(inst.url, "http://")
+	if err := run(context.Background(), []string{"confcal", "-healthcheck", "-addr", addr}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Errorf("healthcheck of a running instance: %v", err)
+	}
+	inst.stop(t)
+	if err := run(context.Background(), []string{"confcal", "-healthcheck", "-addr", addr}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Error("healthcheck succeeded with nothing running")
+	}
+}
+
+// TestShutdownFinishesInFlight: requests in flight when the service is told
+// to stop complete, and readiness turns off so balancers stop sending more.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	inst := start(t, nil)
+	var wg sync.WaitGroup
+	failures := make(chan string, 100)
+	stopAt := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			client := &http.Client{}
+			for i := 0; ; i++ {
+				select {
+				case <-stopAt:
+					return
+				default:
+				}
+				resp, err := client.Get(inst.url + "/feed.ics?tz=Asia/Tokyo")
+				if err != nil {
+					return // the listener is closed: expected once shutdown begins
+				}
+				n, err := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK || n == 0 {
+					failures <- resp.Status
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := inst.stop(t); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	close(stopAt)
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Errorf("a request begun before shutdown failed: %s", f)
+	}
+}
+
+func readFixture(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("fixtures", "dynn2022", "schedule.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// lines returns the non-empty lines of s.
+func lines(s string) []string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
