@@ -48,7 +48,7 @@ func (s *server) handleFeed() http.Handler {
 			}
 			q.Filter.Speakers = []string{p.Slug}
 		}
-		source := s.baseURL(r) + prefix + FeedPath(q.Filter) + feedQuery(sched, q)
+		source := s.baseURL(r) + prefix + FeedURL(sched, q)
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, q.Filter.Key(), q.Zone.String(),
 			q.Alarm.String(), source}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
@@ -162,6 +162,16 @@ var queryUnescape = strings.NewReplacer("%2F", "/", "%2C", ",")
 
 // encodeQuery is url.Values.Encode with "/" and "," left as they are.
 func encodeQuery(v url.Values) string { return queryUnescape.Replace(v.Encode()) }
+
+// FeedURL is the canonical URL of the feed q asks for, relative to its
+// conference: FeedPath of the filter, then the display parameters.
+func FeedURL(s *Schedule, q Query) string {
+	path, query := FeedPath(q.Filter), feedQuery(s, q)
+	if query != "" && strings.Contains(path, "?") {
+		return path + "&" + query[1:]
+	}
+	return path + query
+}
 
 // feedQuery is the canonical display part of a feed URL: tz (unless it is
 // the conference's zone) and alarm, appended to a path from FeedPath.

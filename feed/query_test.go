@@ -157,6 +157,35 @@ func TestFeedPath(t *testing.T) {
 	}
 }
 
+func TestFeedURL(t *testing.T) {
+	s := miniSchedule(t)
+	tests := map[string]string{
+		"":                             "/feed.ics",
+		"tz=Europe/Berlin":             "/feed.ics", // the conference's own zone is the default
+		"track=rust&tz=Asia/Tokyo":     "/tracks/rust.ics?tz=Asia/Tokyo",
+		"track=rust,go-friends&tz=UTC": "/feed.ics?track=go-friends,rust&tz=UTC",
+		"speaker=ZIHAO+DENG&alarm=90m&track=rust": "/feed.ics?speaker=zihao-deng&track=rust&alarm=1h30m",
+	}
+	for raw, want := range tests {
+		q, err := ParseQuery(s, raw, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := FeedURL(s, q); got != want {
+			t.Errorf("FeedURL(%q) = %q, want %q", raw, got, want)
+		}
+		// The canonical URL asks for the same feed.
+		path, query, _ := strings.Cut(want, "?")
+		if slug, ok := strings.CutPrefix(path, "/tracks/"); ok {
+			query = "track=" + strings.TrimSuffix(slug, ".ics") + "&" + query
+		}
+		again, err := ParseQuery(s, query, true)
+		if err != nil || again.Filter.Key() != q.Filter.Key() || zoneName(again.Zone) != zoneName(q.Zone) || again.Alarm != q.Alarm {
+			t.Errorf("%q does not parse back to the same query (%v)", want, err)
+		}
+	}
+}
+
 // FuzzParseQuery: no query makes parsing or selection panic, and whatever
 // parses selects only events that match every kind of its filter.
 func FuzzParseQuery(f *testing.F) {

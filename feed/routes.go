@@ -18,6 +18,7 @@ func addRoutes(r *mux.Router, s *server, gatherer prometheus.Gatherer) {
 	if gatherer != nil {
 		r.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})).Methods(get...)
 	}
+	r.Handle("/static/{file}", s.handleStatic()).Methods(get...) // ?v= content hash
 	addConferenceRoutes(r, s, "")
 	addConferenceRoutes(r, s, "/{conference}")
 }
@@ -30,4 +31,6 @@ func addConferenceRoutes(r *mux.Router, s *server, prefix string) {
 	r.Handle(prefix+"/speakers/{speaker}.ics", s.handleFeed()).Methods(get...)    // ?tz=&alarm=
 	r.Handle(prefix+"/sessions/{session}.ics", s.handleSession()).Methods(get...) // ?tz=&alarm=
 	r.Handle(prefix+"/schedule.json", s.handleScheduleJSON()).Methods(get...)
+	r.Handle(prefix+"/", s.handlePage()).Methods(get...)
+	r.Handle(prefix+"/embed", s.handleEmbed()).Methods(get...) // ?track=&speaker=&tz=
 }

@@ -1,0 +1,360 @@
+package feed
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/confcal/confcal/fixtures"
+)
+
+// chromium is Debian's headless-capable browser (apt-get install chromium).
+const chromium = "/usr/bin/chromium"
+
+// TestBrowser drives the organizer page in headless Chromium: the viewer's
+// zone is detected, a track, a speaker, a zone and a reminder are picked,
+// and the feed URL the page builds must serve exactly the selected sessions.
+// The page must fit 375 px without horizontal scrolling, work without
+// JavaScript, and log no errors (CSP violations included). Screenshots go
+// to $CONFCAL_SCREENSHOTS, or to the test's artifact directory
+// (go test -artifacts keeps them).
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: CI must install Debian's chromium package (%v)", chromium, err)
+		}
+		t.Skipf("%s is missing; install Debian's chromium package to run the browser test", chromium)
+	}
+	mini := miniSchedule(t)
+	schedules := []*Schedule{mini}
+	dynn, err := ParseSchedule(bytes.NewReader(fixtures.DyNN2022))
+	if err != nil {
+		t.Fatalf("parse the DyNN fixture: %v", err)
+	}
+	schedules = append(schedules, dynn)
+	srv := newPageServer(t, schedules...)
+
+	shots := os.Getenv("CONFCAL_SCREENSHOTS")
+	if shots == "" {
+		shots = t.ArtifactDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ctx, cancel = chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	defer cancel()
+	ctx, cancel = chromedp.NewContext(ctx)
+	defer cancel()
+
+	start := time.Now()
+	do(t, ctx, "start the browser",
+		// Report CSP violations as console errors too.
+		cdpStep(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `document.addEventListener("securitypolicyviolation",
+				e => console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`}),
+		cdpStep(emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"}),
+		chromedp.EmulateViewport(1280, 900),
+	)
+	t.Logf("browser started in %v", time.Since(start).Round(time.Millisecond))
+
+	// Console API errors and warnings, uncaught exceptions and browser log
+	// entries (failed loads, CSP violations) all fail the test.
+	consoleCtx, stopConsole := context.WithCancel(ctx)
+	messages := chromedp.Console(consoleCtx)
+	var (
+		problems []string
+		reading  sync.WaitGroup
+	)
+	reading.Go(func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleError, chromedp.ConsoleWarning, chromedp.ConsoleException:
+				problems = append(problems, fmt.Sprintf("%s (%s)", m, cmp.Or(m.URL, m.Source)))
+			}
+		}
+	})
+	defer func() {
+		stopConsole()
+		reading.Wait()
+		for _, p := range problems {
+			t.Errorf("browser console: %s", p)
+		}
+		t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond))
+	}()
+
+	// screenshot saves the whole page, or only the viewport for the narrow
+	// pages, whose full length is too long to look at.
+	screenshot := func(name string, full bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			shot := chromedp.CaptureScreenshot()
+			if full {
+				shot = chromedp.FullScreenshot(100)
+			}
+			png, err := shot(ctx, tg)
+			if err != nil {
+				return err
+			}
+			file := filepath.Join(shots, name+".png")
+			t.Logf("screenshot %s", file)
+			return os.WriteFile(file, png, 0o644)
+		})
+	}
+
+	t.Run("builder", func(t *testing.T) {
+		do(t, ctx, "open the page",
+			chromedp.Navigate(srv.URL+"/"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+		)
+		if zone := run(t, ctx, chromedp.Value(chromedp.ID("tz"))); zone != "America/New_York" {
+			t.Errorf("the zone select shows %q, want the viewer's zone America/New_York", zone)
+		}
+		if got, want := run(t, ctx, chromedp.Value(chromedp.ID("feed-url"))), srv.URL+"/feed.ics?tz=America/New_York"; got != want {
+			t.Errorf("initial feed URL %s, want %s", got, want)
+		}
+		// In New York the session at 01:30 in Berlin is on the evening before.
+		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#days .day")[0].querySelectorAll(".slot").length`)); n != 3 {
+			t.Errorf("the first day in New York has %d time slots, want 3", n)
+		}
+
+		do(t, ctx, "pick a track and search for a speaker",
+			chromedp.Click(chromedp.ID("track-go-friends")),
+			chromedp.SendKeys(chromedp.ID("speaker-search"), "jurg"),
+		)
+		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#speakers .choice:not([hidden])").length`)); n != 1 {
+			t.Errorf("searching speakers for %q shows %d, want 1", "jurg", n)
+		}
+		do(t, ctx, "pick the speaker, a zone and a reminder",
+			chromedp.Click(chromedp.ID("speaker-jurgen-schmidhuber")),
+			choose("#tz", "Asia/Tokyo"),
+			choose("#alarm", "10m"),
+			screenshot("page-1280", true),
+		)
+		feedURL := run(t, ctx, chromedp.Value(chromedp.ID("feed-url")))
+		f := Filter{Tracks: []string{"go-friends"}, Speakers: []string{"jurgen-schmidhuber"}}
+		q := Query{Filter: f, Zone: mustZone(t, "Asia/Tokyo"), Alarm: 10 * time.Minute}
+		if want := srv.URL + FeedURL(mini, q); feedURL != want {
+			t.Fatalf("feed URL %s, want %s", feedURL, want)
+		}
+		if count := run(t, ctx, chromedp.Text(chromedp.ID("feed-count"))); count != "2 sessions" {
+			t.Errorf("feed count %q, want 2 sessions", count)
+		}
+		checkFeed(t, feedURL, mini.Select(f), "Asia/Tokyo", "TRIGGER:-PT10M")
+
+		webcal := "webcal://" + strings.TrimPrefix(feedURL, "http://")
+		name := url.QueryEscape("Mini Conf 2024 · Go & Friends · Jürgen Schmidhuber")
+		embed := srv.URL + "/embed?speaker=jurgen-schmidhuber&track=go-friends&tz=Asia/Tokyo"
+		for id, want := range map[string]string{
+			"link-webcal":   webcal,
+			"link-apple":    webcal,
+			"link-google":   "https://calendar.google.com/calendar/r?cid=" + url.QueryEscape(feedURL),
+			"link-outlook":  "https://outlook.live.com/calendar/0/addfromweb?url=" + url.QueryEscape(feedURL) + "&name=" + name,
+			"link-office":   "https://outlook.office.com/calendar/0/addfromweb?url=" + url.QueryEscape(feedURL) + "&name=" + name,
+			"link-download": feedURL,
+			"embed-preview": embed,
+		} {
+			if got := run(t, ctx, chromedp.JavascriptAttribute[string](chromedp.ID(id), "href")); got != want {
+				t.Errorf("%s = %s, want %s", id, got, want)
+			}
+		}
+		if snippet := run(t, ctx, chromedp.Value(chromedp.ID("embed-snippet"))); !strings.Contains(snippet, `<iframe src="`+strings.ReplaceAll(embed, "&", "&amp;")+`"`) {
+			t.Errorf("embed snippet %s does not frame %s", snippet, embed)
+		}
+		resp, err := http.Get(embed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("embed %s: %d", embed, resp.StatusCode)
+		}
+
+		do(t, ctx, "copy the URL", chromedp.Click(chromedp.ID("copy-url")))
+		if status := run(t, ctx, chromedp.Poll[string](`document.getElementById("copy-url-status").textContent`,
+			chromedp.WithPollingTimeout(5*time.Second))); status == "" {
+			t.Error("copying the URL says nothing")
+		}
+	})
+
+	t.Run("narrow", func(t *testing.T) {
+		for _, path := range []string{"/", "/dynn2022/"} {
+			do(t, ctx, "open "+path+" at 375 px",
+				chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+				chromedp.Navigate(srv.URL+path),
+				chromedp.WaitVisible(chromedp.ID("tz")),
+				screenshot("375"+strings.TrimSuffix(strings.ReplaceAll(path, "/", "-"), "-"), false),
+			)
+			if width := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 375 {
+				t.Errorf("%s is %d px wide at 375 px: it scrolls sideways", path, width)
+			}
+		}
+	})
+
+	t.Run("workshop", func(t *testing.T) {
+		track, ok := dynn.Track("spotlight")
+		if !ok {
+			track = dynn.Tracks[0]
+		}
+		speaker := dynn.Select(Filter{Tracks: []string{track.Slug}})[0].Speakers[0]
+		do(t, ctx, "pick in the DyNN schedule",
+			chromedp.EmulateViewport(1280, 900),
+			chromedp.Navigate(srv.URL+"/dynn2022/"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+			chromedp.Click(chromedp.ID("track-"+track.Slug)),
+			chromedp.SendKeys(chromedp.ID("speaker-search"), speaker.Name),
+			chromedp.Click(chromedp.ID("speaker-"+speaker.Slug)),
+			choose("#tz", "Europe/Berlin"),
+			screenshot("dynn2022-1280", true),
+		)
+		feedURL := run(t, ctx, chromedp.Value(chromedp.ID("feed-url")))
+		f := Filter{Tracks: []string{track.Slug}, Speakers: []string{speaker.Slug}}
+		q := Query{Filter: f, Zone: mustZone(t, "Europe/Berlin")}
+		if want := srv.URL + "/dynn2022" + FeedURL(dynn, q); feedURL != want {
+			t.Fatalf("feed URL %s, want %s", feedURL, want)
+		}
+		checkFeed(t, feedURL, dynn.Select(f), "Europe/Berlin", "")
+	})
+
+	t.Run("embed", func(t *testing.T) {
+		do(t, ctx, "open the embed",
+			chromedp.EmulateViewport(600, 700),
+			chromedp.Navigate(srv.URL+"/embed?track=go-friends"),
+			chromedp.WaitVisible(chromedp.ID("days")),
+			screenshot("embed", true),
+		)
+		if zone := run(t, ctx, chromedp.Text(chromedp.ID("zone-name"))); zone != "America/New_York" {
+			t.Errorf("the embed shows times in %q, want the viewer's zone", zone)
+		}
+	})
+
+	t.Run("without JavaScript", func(t *testing.T) {
+		do(t, ctx, "open without JavaScript",
+			cdpStep(emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}),
+			chromedp.EmulateViewport(1280, 900),
+			chromedp.Navigate(srv.URL+"/"),
+			chromedp.WaitVisible(chromedp.ID("days")),
+			screenshot("page-nojs", true),
+			// Measured with scripts back on, on the page as loaded without them.
+			cdpStep(emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}),
+		)
+		links := run(t, ctx, chromedp.Evaluate[int](`Array.from(document.querySelectorAll(".feed-links a")).filter(a => a.offsetParent).length`))
+		if want := 2 * (len(mini.Tracks) + len(mini.Speakers)); links != want {
+			t.Errorf("%d feed links visible without JavaScript, want %d", links, want)
+		}
+		if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("tz").offsetParent !== null`)); shown {
+			t.Error("the zone select shows without JavaScript, where it cannot work")
+		}
+		sessions := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#days .session").length`))
+		if sessions != len(mini.Events) {
+			t.Errorf("%d sessions without JavaScript, want %d", sessions, len(mini.Events))
+		}
+	})
+}
+
+// do runs browser steps or fails the test.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// run runs a browser action that gives a value, or fails the test.
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// cdpStep is a protocol command as a browser step.
+func cdpStep[P, R any](cmd cdp.Command[P, R], params P) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cmd, params)
+		return err
+	})
+}
+
+// choose selects value in a <select> as a user would, firing change.
+func choose(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.focus(); el.value = %q;
+			el.dispatchEvent(new Event("change", {bubbles: true})); return el.value; })()`, sel, value)
+		got, err := chromedp.Evaluate[string](js)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		if got != value {
+			return fmt.Errorf("%s has no option %q", sel, value)
+		}
+		return nil
+	})
+}
+
+// checkFeed fetches a feed the page built and checks that it holds exactly
+// want, in zone.
+func checkFeed(t *testing.T, feedURL string, want []Event, zone, extra string) {
+	t.Helper()
+	resp, err := http.Get(feedURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", feedURL, resp.StatusCode, body)
+	}
+	if len(want) == 0 {
+		t.Fatalf("%s: the test picked an empty selection", feedURL)
+	}
+	if n := bytes.Count(body, []byte("BEGIN:VEVENT")); n != len(want) {
+		t.Errorf("%s has %d events, want %d", feedURL, n, len(want))
+	}
+	for _, e := range want {
+		if !bytes.Contains(body, []byte("UID:"+e.GUID)) {
+			t.Errorf("%s lacks %q (UID %s)", feedURL, e.Title, e.GUID)
+		}
+	}
+	if !bytes.Contains(body, []byte("DTSTART;TZID="+zone+":")) {
+		t.Errorf("%s has no DTSTART in %s", feedURL, zone)
+	}
+	if extra != "" && !bytes.Contains(body, []byte(extra)) {
+		t.Errorf("%s lacks %s", feedURL, extra)
+	}
+}

@@ -1,0 +1,478 @@
+package feed
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/confcal/confcal/timezone"
+)
+
+// The organizer page: the schedule in the viewer's zone, a builder for feed
+// URLs with subscribe links for the common calendar apps, and a compact view
+// of the schedule to embed in an iframe. Everything is rendered on the
+// server, so the page works without JavaScript; web/static/app.js only
+// adds the builder and the viewer's zone on top.
+
+//go:embed web
+var webFiles embed.FS
+
+// contentSecurityPolicy is sent with every HTML page: no inline scripts,
+// styles or event handlers, and nothing from other origins. frameAncestors
+// is appended: only /embed may be framed.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors "
+
+// Alarms are the reminders the builder offers, as alarm= values.
+var alarms = []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
+
+// staticFile is an embedded asset, ready to serve.
+type staticFile struct {
+	body        *rendered
+	contentType string
+	version     string // content hash, the ?v= of the asset's URL
+}
+
+// web holds what the page needs from the embedded files, parsed once.
+type web struct {
+	templates *template.Template
+	static    map[string]staticFile // by file name
+	zones     []zoneGroup
+}
+
+// zoneGroup is one <optgroup> of the zone selector.
+type zoneGroup struct {
+	Label string
+	Zones []string // names as feedQuery writes them
+}
+
+var loadWeb = sync.OnceValue(func() *web {
+	w := &web{static: make(map[string]staticFile), zones: zoneGroups(timezone.Names())}
+	types := map[string]string{
+		".css": "text/css; charset=utf-8",
+		".js":  "text/javascript; charset=utf-8",
+		".svg": "image/svg+xml",
+	}
+	entries, err := fs.ReadDir(webFiles, "web/static")
+	if err != nil {
+		panic(err) // the files are embedded: this cannot fail at run time
+	}
+	for _, e := range entries {
+		data, err := webFiles.ReadFile("web/static/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(data)
+		w.static[e.Name()] = staticFile{
+			body:        newRendered(data, time.Time{}),
+			contentType: cmp.Or(types[path.Ext(e.Name())], "application/octet-stream"),
+			version:     hex.EncodeToString(sum[:6]),
+		}
+	}
+	w.templates = template.Must(template.New("").Funcs(template.FuncMap{
+		"asset": func(name string) string { return "/static/" + name + "?v=" + w.static[name].version },
+		"label": func(zone string) string { return strings.ReplaceAll(zone, "_", " ") },
+	}).ParseFS(webFiles, "web/*.html"))
+	return w
+})
+
+// zoneGroups sorts zone names into groups by region, UTC first. The names
+// are written as the server writes them in feed URLs: Etc/UTC and Etc/GMT
+// load as UTC.
+func zoneGroups(names []string) []zoneGroup {
+	groups := []zoneGroup{{Label: "UTC", Zones: []string{"UTC"}}}
+	index := map[string]int{}
+	for _, n := range names {
+		loc, err := timezone.Load(n)
+		if err != nil || zoneName(loc) == "UTC" {
+			continue
+		}
+		region, _, ok := strings.Cut(n, "/")
+		if !ok || region == "Etc" {
+			region = "Other"
+		}
+		i, seen := index[region]
+		if !seen {
+			i = len(groups)
+			index[region] = i
+			groups = append(groups, zoneGroup{Label: region})
+		}
+		groups[i].Zones = append(groups[i].Zones, zoneName(loc))
+	}
+	return groups
+}
+
+// handlePage serves the organizer page of a conference.
+func (s *server) handlePage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setPageHeaders(w, false)
+		sched, prefix, err := s.schedule(r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if r.URL.RawQuery != "" {
+			s.error(w, r, &QueryError{Param: "query", Value: r.URL.RawQuery,
+				Problem: "the page takes no parameters; /embed takes track, speaker and tz"})
+			return
+		}
+		base := s.baseURL(r) + prefix
+		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "page", base}, "\x00")
+		body, err := s.cache.get(key, func() (*rendered, error) {
+			q := Query{Zone: sched.Conference.Location}
+			return renderPage("page.html", newPageData(sched, base, q, false), sched.Updated)
+		})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.serve(w, r, body, "text/html; charset=utf-8", "")
+	})
+}
+
+// handleEmbed serves the compact schedule for an iframe, filtered by the
+// same track=, speaker= and tz= as /feed.ics. A typo is an error, not an
+// empty schedule on someone's website.
+func (s *server) handleEmbed() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setPageHeaders(w, true)
+		sched, prefix, err := s.schedule(r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		q, err := ParseQuery(sched, r.URL.RawQuery, true)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		fixedZone := r.URL.Query().Has("tz")
+		base := s.baseURL(r) + prefix
+		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "embed", q.Filter.Key(), q.Zone.String(),
+			q.Alarm.String(), strconv.FormatBool(fixedZone), base}, "\x00")
+		body, err := s.cache.get(key, func() (*rendered, error) {
+			return renderPage("embed.html", newPageData(sched, base, q, fixedZone), sched.Updated)
+		})
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.serve(w, r, body, "text/html; charset=utf-8", "")
+	})
+}
+
+// setPageHeaders sets the security headers of an HTML page, errors
+// included. Only the embeddable view may be framed, by anyone.
+func setPageHeaders(w http.ResponseWriter, embeddable bool) {
+	h := w.Header()
+	if embeddable {
+		h.Set("Content-Security-Policy", contentSecurityPolicy+"*")
+	} else {
+		h.Set("Content-Security-Policy", contentSecurityPolicy+"'none'")
+		h.Set("X-Frame-Options", "DENY")
+	}
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func renderPage(name string, data pageData, modified time.Time) (*rendered, error) {
+	var buf bytes.Buffer
+	if err := loadWeb().templates.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return newRendered(buf.Bytes(), modified), nil
+}
+
+// handleStatic serves the page's embedded CSS, JavaScript and icon. URLs
+// carry a content hash (?v=), so a matching request may be cached for good.
+func (s *server) handleStatic() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := loadWeb().static[mux.Vars(r)["file"]]
+		if !ok {
+			s.notFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", f.contentType)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Vary", "Accept-Encoding")
+		if r.URL.Query().Get("v") == f.version {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "public, max-age=300")
+		}
+		etag, data := f.body.etag, f.body.plain
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			etag, data = f.body.etagGzip(), f.body.gzipped
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("ETag", etag)
+		if notModified(r, f.body) {
+			h.Del("Content-Type")
+			h.Del("Content-Encoding")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h.Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(data) // a failed write means the client went away
+		}
+	})
+}
+
+// pageData is what the page and embed templates show.
+type pageData struct {
+	Title          string
+	Acronym        string
+	URL            string // the conference's website
+	Venue          string
+	Dates          string // "Saturday 30 March 2024" or a range
+	Base           string // the conference's root URL on this service
+	ConferenceZone string
+	Zone           string // the zone the page is rendered in
+	FixedZone      bool   // the embed was asked for a zone: JavaScript keeps it
+	Name           string // the selection, for the embed's heading; empty for all
+	CalendarName   string // what a calendar app calls the feed
+	Days           []pageDay
+	Sessions       int
+	Tracks         []pageTrack
+	Speakers       []pageSpeaker
+	Zones          []zoneGroup
+	Alarms         []string
+	Feed           feedLinks // of the selection (the whole schedule on the page)
+	Embed          string    // URL of the embed view of the selection
+}
+
+type pageDay struct {
+	Date  string // YYYY-MM-DD in the page's zone
+	Label string
+	Slots []pageSlot
+}
+
+// pageSlot is the sessions that start at one instant.
+type pageSlot struct {
+	Start    string // RFC 3339, UTC
+	Label    string
+	Sessions []pageSession
+}
+
+type pageSession struct {
+	ID         string // HTML id
+	Title      string
+	Subtitle   string
+	Type       string
+	Start, End string // RFC 3339, UTC
+	StartLabel string
+	EndLabel   string
+	Room       string
+	Online     bool
+	Abstract   string
+	URL        string
+	ICS        string
+	Track      *pageTrack
+	Speakers   []Speaker
+	SpeakerIDs string // slugs, space-separated, for the builder's matching
+}
+
+type pageTrack struct {
+	Name     string
+	Slug     string
+	Color    string // "#rrggbb", given or generated
+	Sessions int
+	Feed     feedLinks
+}
+
+type pageSpeaker struct {
+	Name     string
+	Slug     string
+	Sessions int
+	Feed     feedLinks
+}
+
+// feedLinks are the ways to get one feed.
+type feedLinks struct {
+	HTTPS  string       // the feed's URL, for downloads and Google
+	Webcal template.URL // the same as webcal://, which calendar apps subscribe to
+}
+
+func newFeedLinks(feed string) feedLinks {
+	webcal := feed
+	for _, scheme := range []string{"https://", "http://"} {
+		if rest, ok := strings.CutPrefix(feed, scheme); ok {
+			webcal = "webcal://" + rest
+			break
+		}
+	}
+	// html/template rejects schemes it does not know, webcal included; this
+	// URL is ours, built from the base URL and a canonical feed path.
+	return feedLinks{HTTPS: feed, Webcal: template.URL(webcal)}
+}
+
+// Google is the link that adds the feed in Google Calendar. Google may
+// refuse it; its settings page (googleAddByURL) takes the URL pasted.
+func (l feedLinks) Google() string {
+	return "https://calendar.google.com/calendar/r?cid=" + url.QueryEscape(l.HTTPS)
+}
+
+// Outlook is the link that subscribes to the feed in Outlook on the web,
+// for personal accounts (outlook.live.com) or work and school accounts
+// (outlook.office.com).
+func (l feedLinks) Outlook(host, name string) string {
+	return "https://" + host + "/calendar/0/addfromweb?url=" + url.QueryEscape(l.HTTPS) + "&name=" + url.QueryEscape(name)
+}
+
+// newPageData lays out the schedule for the page or the embed: the
+// sessions q selects, grouped by day and start in q's zone.
+func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
+	loc := q.Zone
+	d := pageData{
+		Title: s.Conference.Title, Acronym: s.Conference.Acronym, URL: s.Conference.URL, Venue: s.Conference.Venue,
+		Base: base, ConferenceZone: s.Conference.TimeZone, Zone: zoneName(loc), FixedZone: fixedZone,
+		Name: s.Name(q.Filter), Zones: loadWeb().zones,
+		Feed:  newFeedLinks(base + FeedURL(s, q)),
+		Embed: base + "/embed" + embedQuery(s, q, fixedZone),
+	}
+	if d.Title == "" {
+		d.Title = s.Conference.Acronym
+	}
+	d.CalendarName = d.Title
+	if d.Name != "" {
+		d.CalendarName += " · " + d.Name
+	}
+	for _, a := range alarms {
+		d.Alarms = append(d.Alarms, alarmText(a))
+	}
+
+	tracks := make(map[string]*pageTrack, len(s.Tracks))
+	byTrack, bySpeaker := make(map[string]int), make(map[string]int)
+	for _, e := range s.Events {
+		byTrack[e.Track.Slug]++
+		for _, p := range e.Speakers {
+			bySpeaker[p.Slug]++
+		}
+	}
+	d.Tracks = make([]pageTrack, len(s.Tracks))
+	for i, t := range s.Tracks {
+		d.Tracks[i] = pageTrack{Name: t.Name, Slug: t.Slug, Color: trackColor(t), Sessions: byTrack[t.Slug],
+			Feed: newFeedLinks(base + FeedPath(Filter{Tracks: []string{t.Slug}}))}
+		tracks[t.Slug] = &d.Tracks[i]
+	}
+	for _, p := range s.Speakers {
+		d.Speakers = append(d.Speakers, pageSpeaker{Name: p.Name, Slug: p.Slug, Sessions: bySpeaker[p.Slug],
+			Feed: newFeedLinks(base + FeedPath(Filter{Speakers: []string{p.Slug}}))})
+	}
+
+	for _, e := range s.Select(q.Filter) {
+		start := e.Start.In(loc)
+		date := start.Format(time.DateOnly)
+		if n := len(d.Days); n == 0 || d.Days[n-1].Date != date {
+			d.Days = append(d.Days, pageDay{Date: date, Label: start.Format("Monday 2 January 2006")})
+		}
+		day := &d.Days[len(d.Days)-1]
+		iso := e.Start.UTC().Format(time.RFC3339)
+		if n := len(day.Slots); n == 0 || day.Slots[n-1].Start != iso {
+			day.Slots = append(day.Slots, pageSlot{Start: iso, Label: start.Format("15:04")})
+		}
+		slot := &day.Slots[len(day.Slots)-1]
+		slugs := make([]string, len(e.Speakers))
+		for i, p := range e.Speakers {
+			slugs[i] = p.Slug
+		}
+		slot.Sessions = append(slot.Sessions, pageSession{
+			ID: "session-" + Slug(sessionKey(e)), Title: e.Title, Subtitle: e.Subtitle, Type: e.Type,
+			Start: iso, End: e.End().UTC().Format(time.RFC3339),
+			StartLabel: start.Format("15:04"), EndLabel: e.End().In(loc).Format("15:04"),
+			Room: e.Room, Online: e.Online, Abstract: strings.TrimSpace(strings.ReplaceAll(e.Abstract, "\r\n", "\n")),
+			URL: e.URL, ICS: base + "/sessions/" + sessionKey(e) + ".ics" + feedQuery(s, Query{Zone: loc}),
+			Track: tracks[e.Track.Slug], Speakers: e.Speakers, SpeakerIDs: strings.Join(slugs, " "),
+		})
+		d.Sessions++
+	}
+	if first, last := s.Span(); !first.IsZero() {
+		in := s.Conference.Location
+		d.Dates = first.In(in).Format("Monday 2 January 2006")
+		if l := last.Add(-time.Nanosecond).In(in); l.Format(time.DateOnly) != first.In(in).Format(time.DateOnly) {
+			d.Dates += " – " + l.Format("Monday 2 January 2006")
+		}
+	}
+	return d
+}
+
+// embedQuery is the query of the embed view of q: its filter, and its zone
+// when one was asked for. Values are sorted, as in FeedPath.
+func embedQuery(s *Schedule, q Query, fixedZone bool) string {
+	f := q.Filter.canonical()
+	v := url.Values{}
+	if len(f.Tracks) > 0 {
+		v.Set("track", strings.Join(f.Tracks, ","))
+	}
+	if len(f.Speakers) > 0 {
+		v.Set("speaker", strings.Join(f.Speakers, ","))
+	}
+	if zone := zoneName(q.Zone); fixedZone && zone != s.Conference.TimeZone {
+		v.Set("tz", zone)
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + encodeQuery(v)
+}
+
+var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// trackColor is the track's colour when the source gives a valid one, else
+// one derived from its slug: the same track gets the same colour on every
+// page and replica.
+func trackColor(t Track) string {
+	if hexColor.MatchString(t.Color) {
+		return strings.ToLower(t.Color)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(t.Slug))
+	hue := float64(h.Sum32() % 360)
+	// Saturation and lightness keep white text readable and the colour
+	// distinct on a light or dark background.
+	return hslHex(hue, 0.55, 0.42)
+}
+
+// hslHex converts a colour from HSL (hue in degrees, the rest 0–1) to #rrggbb.
+func hslHex(h, s, l float64) string {
+	c := (1 - math.Abs(2*l-1)) * s
+	x := c * (1 - math.Abs(math.Mod(h/60, 2)-1))
+	m := l - c/2
+	var r, g, b float64
+	switch {
+	case h < 60:
+		r, g, b = c, x, 0
+	case h < 120:
+		r, g, b = x, c, 0
+	case h < 180:
+		r, g, b = 0, c, x
+	case h < 240:
+		r, g, b = 0, x, c
+	case h < 300:
+		r, g, b = x, 0, c
+	default:
+		r, g, b = c, 0, x
+	}
+	channel := func(v float64) int { return int(math.Round((v + m) * 255)) }
+	return fmt.Sprintf("#%02x%02x%02x", channel(r), channel(g), channel(b))
+}

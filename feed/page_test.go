@@ -1,0 +1,329 @@
+package feed
+
+import (
+	"bytes"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// newPageServer serves schedules with a fresh registry; the first is the default.
+func newPageServer(t *testing.T, schedules ...*Schedule) *httptest.Server {
+	t.Helper()
+	store, err := NewStore(schedules...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// hostileSchedule is the mini schedule with markup in every text a page shows.
+func hostileSchedule(t *testing.T) *Schedule {
+	t.Helper()
+	mini := miniSchedule(t)
+	events := make([]Event, len(mini.Events))
+	copy(events, mini.Events)
+	events[1].Title = "<script>alert(1)</script>"
+	events[1].Abstract = `<img src=x onerror="alert(2)">`
+	events[1].Track = Track{Name: `Rust"><b>`, Color: `red;background:url(x)`}
+	events[1].Speakers = []Speaker{{ID: "p3", Name: "<i>Zihao</i> Deng"}}
+	events[1].URL = "javascript:alert(3)"
+	conf := mini.Conference
+	conf.Acronym, conf.Title = "evil", "Conf <b>bold</b> & co"
+	s, err := NewSchedule(conf, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Version = "evil-version"
+	return s
+}
+
+func TestPage(t *testing.T) {
+	sched := miniSchedule(t)
+	srv := newPageServer(t, sched)
+	resp, body := get(t, srv, http.MethodGet, "/", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	checkPageHeaders(t, resp, "'none'")
+	page := string(body)
+	for _, want := range []string{`<html lang="en">`, "<main", "<nav", `<h1>Mini Conf 2024</h1>`, `<time class="t" datetime="2024-03-30T08:00:00Z">09:00</time>`,
+		"Google Calendar refreshes subscriptions only every several hours", "one-time copy", "updates itself",
+		"https://calendar.google.com/calendar/r/settings/addbyurl", `download="mini2024.ics"`,
+		`value="` + srv.URL + `/feed.ics"`, `href="webcal://` + strings.TrimPrefix(srv.URL, "http://") + `/feed.ics"`,
+		"https://calendar.google.com/calendar/r?cid=" + html.EscapeString(strings.ReplaceAll(strings.ReplaceAll(srv.URL, ":", "%3A"), "/", "%2F")) + "%2Ffeed.ics",
+		"https://outlook.live.com/calendar/0/addfromweb?url=", "https://outlook.office.com/calendar/0/addfromweb?url=",
+		`&lt;iframe src="` + srv.URL + `/embed"`,
+		`<option value="Europe/Berlin" selected>`, `<option value="UTC">`, `<option value="America/New_York">America/New York</option>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	for _, e := range sched.Events {
+		if !strings.Contains(page, html.EscapeString(e.Title)) {
+			t.Errorf("page lacks session %q", e.Title)
+		}
+	}
+	// Without JavaScript every feed has a plain link, as https and webcal.
+	webcal := "webcal://" + strings.TrimPrefix(srv.URL, "http://")
+	for _, path := range []string{"/tracks/go-friends.ics", "/tracks/rust.ics", "/speakers/jurgen-schmidhuber.ics",
+		"/speakers/zhangyang-atlas-wang.ics", "/speakers/zihao-deng.ics"} {
+		for _, u := range []string{srv.URL + path, webcal + path} {
+			if !strings.Contains(page, `<a href="`+u+`">`) {
+				t.Errorf("page lacks a link to %s", u)
+			}
+		}
+		if resp, _ := get(t, srv, http.MethodGet, path, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+	// The CSP forbids inline code and styles: the page must have none.
+	for _, bad := range []string{"<script>", "<style", " style=", " onclick=", " onload=", "javascript:"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page has %q, which the CSP blocks", bad)
+		}
+	}
+	// Generated track colours are stable; given ones are kept.
+	if !strings.Contains(page, `fill="#00add8"`) || !strings.Contains(page, `fill="`+trackColor(Track{Slug: "rust"})+`"`) {
+		t.Error("track colours missing")
+	}
+
+	t.Run("HEAD", func(t *testing.T) {
+		head, b := get(t, srv, http.MethodHead, "/", nil)
+		if head.StatusCode != http.StatusOK || len(b) != 0 || head.ContentLength != int64(len(body)) {
+			t.Errorf("HEAD: status %d, %d bytes, Content-Length %d", head.StatusCode, len(b), head.ContentLength)
+		}
+		checkPageHeaders(t, head, "'none'")
+	})
+	t.Run("conditional", func(t *testing.T) {
+		again, _ := get(t, srv, http.MethodGet, "/", map[string]string{"If-None-Match": resp.Header.Get("ETag")})
+		if again.StatusCode != http.StatusNotModified {
+			t.Errorf("status %d, want 304", again.StatusCode)
+		}
+	})
+	t.Run("query", func(t *testing.T) {
+		if resp, _ := get(t, srv, http.MethodGet, "/?track=rust", nil); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("/?track=rust: %d, want 400 (filters belong to /embed)", resp.StatusCode)
+		}
+	})
+}
+
+func checkPageHeaders(t *testing.T, resp *http.Response, frameAncestors string) {
+	t.Helper()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+		"connect-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors " + frameAncestors} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %s", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") {
+		t.Errorf("Content-Security-Policy %q allows unsafe sources", csp)
+	}
+	xfo := resp.Header.Get("X-Frame-Options")
+	if frameAncestors == "'none'" && xfo != "DENY" {
+		t.Errorf("X-Frame-Options = %q, want DENY", xfo)
+	}
+	if frameAncestors == "*" && xfo != "" {
+		t.Errorf("X-Frame-Options = %q on a page meant for framing", xfo)
+	}
+	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q", got)
+	}
+}
+
+func TestPageEscapes(t *testing.T) {
+	srv := newPageServer(t, hostileSchedule(t))
+	for _, path := range []string{"/", "/embed", "/evil/", "/evil/embed?speaker=i-zihao-i-deng"} {
+		t.Run(path, func(t *testing.T) {
+			resp, body := get(t, srv, http.MethodGet, path, nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			page := string(body)
+			for _, bad := range []string{"<script>alert", "<img src=x", `onerror="`, "<b>", "<i>Zihao", "javascript:", "url(x)"} {
+				if strings.Contains(page, bad) {
+					t.Errorf("page has unescaped %q", bad)
+				}
+			}
+			for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;i&gt;Zihao&lt;/i&gt; Deng"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("page lacks escaped %q", want)
+				}
+			}
+			if !strings.Contains(page, `fill="`+trackColor(Track{Slug: "rust-b"})+`"`) {
+				t.Error("an invalid track colour was not replaced by a generated one")
+			}
+		})
+	}
+}
+
+func TestEmbed(t *testing.T) {
+	srv := newPageServer(t, miniSchedule(t))
+	tests := []struct {
+		path  string
+		code  int
+		want  []string
+		never []string
+	}{
+		{"/embed", 200, []string{"Opening; welcome, everyone", "Borrowing without tears", "Lunch"}, nil},
+		{"/embed?track=rust", 200, []string{"Borrowing without tears", "· Rust", `href="webcal://`}, []string{"Opening", "Lunch"}},
+		{"/embed?track=go-friends&speaker=Jürgen+Schmidhuber&tz=Asia/Tokyo", 200,
+			[]string{"Opening", "A talk across the clock change", `data-fixed-zone="Asia/Tokyo"`, ">17:00<",
+				"/feed.ics?speaker=jurgen-schmidhuber&amp;track=go-friends&amp;tz=Asia/Tokyo"},
+			[]string{"Borrowing", "Lunch"}},
+		{"/mini2024/embed?speaker=zihao-deng", 200, []string{"Borrowing without tears", "/mini2024/speakers/zihao-deng.ics"}, []string{"Opening"}},
+		{"/embed?track=nope", 404, []string{`unknown track "nope"`}, nil},
+		{"/embed?speaker=nobody", 404, []string{`unknown speaker "nobody"`}, nil},
+		{"/embed?tz=Mars/Olympus", 400, []string{"tz=Mars/Olympus"}, nil},
+		{"/embed?trak=rust", 400, []string{"unknown parameter"}, nil},
+		{"/nope/embed", 404, []string{`unknown conference "nope"`}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := get(t, srv, http.MethodGet, tc.path, nil)
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.code, body)
+			}
+			checkPageHeaders(t, resp, "*")
+			for _, w := range tc.want {
+				if !bytes.Contains(body, []byte(w)) {
+					t.Errorf("body lacks %q", w)
+				}
+			}
+			for _, w := range tc.never {
+				if bytes.Contains(body, []byte(w)) {
+					t.Errorf("body has %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestPageConference(t *testing.T) {
+	mini := miniSchedule(t)
+	srv := newPageServer(t, mini, hostileSchedule(t))
+	resp, body := get(t, srv, http.MethodGet, "/mini2024/", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	checkPageHeaders(t, resp, "'none'")
+	for _, want := range []string{`data-base="` + srv.URL + `/mini2024"`, `<a href="` + srv.URL + `/mini2024/tracks/rust.ics">`} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	resp, body = get(t, srv, http.MethodGet, "/evil/", nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("Conf &lt;b&gt;bold&lt;/b&gt; &amp; co")) {
+		t.Errorf("/evil/: status %d", resp.StatusCode)
+	}
+	resp, body = get(t, srv, http.MethodGet, "/nope/", nil)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/nope/: status %d, want 404: %s", resp.StatusCode, body)
+	}
+	checkPageHeaders(t, resp, "'none'")
+}
+
+func TestStatic(t *testing.T) {
+	srv := newPageServer(t, miniSchedule(t))
+	_, page := get(t, srv, http.MethodGet, "/", nil)
+	for file, ctype := range map[string]string{
+		"app.css":  "text/css; charset=utf-8",
+		"app.js":   "text/javascript; charset=utf-8",
+		"icon.svg": "image/svg+xml",
+	} {
+		t.Run(file, func(t *testing.T) {
+			url := "/static/" + file + "?v=" + loadWeb().static[file].version
+			if !bytes.Contains(page, []byte(html.EscapeString(url))) {
+				t.Errorf("page does not refer to %s", url)
+			}
+			resp, body := get(t, srv, http.MethodGet, url, nil)
+			if resp.StatusCode != http.StatusOK || len(body) == 0 {
+				t.Fatalf("status %d, %d bytes", resp.StatusCode, len(body))
+			}
+			if got := resp.Header.Get("Content-Type"); got != ctype {
+				t.Errorf("Content-Type = %q, want %q", got, ctype)
+			}
+			if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "immutable") {
+				t.Errorf("Cache-Control = %q", cc)
+			}
+			etag := resp.Header.Get("ETag")
+			if again, _ := get(t, srv, http.MethodGet, url, map[string]string{"If-None-Match": etag}); again.StatusCode != http.StatusNotModified {
+				t.Errorf("If-None-Match: status %d, want 304", again.StatusCode)
+			}
+			if stale, _ := get(t, srv, http.MethodGet, "/static/"+file+"?v=old", nil); strings.Contains(stale.Header.Get("Cache-Control"), "immutable") {
+				t.Error("an outdated version is cached for good")
+			}
+			if head, b := get(t, srv, http.MethodHead, url, nil); head.StatusCode != http.StatusOK || len(b) != 0 {
+				t.Errorf("HEAD: status %d, %d bytes", head.StatusCode, len(b))
+			}
+		})
+	}
+	if resp, _ := get(t, srv, http.MethodGet, "/static/nope.js", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/static/nope.js: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := get(t, srv, http.MethodGet, "/mini2024/static/app.js", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/mini2024/static/app.js: %d, want 404 (assets are served at the root only)", resp.StatusCode)
+	}
+}
+
+func TestZoneGroups(t *testing.T) {
+	groups := zoneGroups([]string{"Etc/UTC", "Europe/Berlin", "America/New_York", "Etc/GMT", "Etc/GMT+5", "EST5EDT", "Europe/Paris"})
+	var got []string
+	for _, g := range groups {
+		got = append(got, g.Label+":"+strings.Join(g.Zones, ","))
+	}
+	want := "UTC:UTC Europe:Europe/Berlin,Europe/Paris America:America/New_York Other:Etc/GMT+5,EST5EDT"
+	if strings.Join(got, " ") != want {
+		t.Errorf("zoneGroups = %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+func TestTrackColor(t *testing.T) {
+	if got := trackColor(Track{Slug: "x", Color: "#00ADD8"}); got != "#00add8" {
+		t.Errorf("given colour: %s", got)
+	}
+	a, b := trackColor(Track{Slug: "rust"}), trackColor(Track{Slug: "rust"})
+	if a != b || !hexColor.MatchString(a) {
+		t.Errorf("generated colours %s, %s", a, b)
+	}
+	if a == trackColor(Track{Slug: "go"}) {
+		t.Errorf("two tracks share the generated colour %s", a)
+	}
+	for h := 0.0; h < 360; h += 30 {
+		if c := hslHex(h, 0.55, 0.42); !hexColor.MatchString(c) {
+			t.Errorf("hslHex(%v) = %s", h, c)
+		}
+	}
+}
+
+// TestPageTimes checks the server-rendered times: the conference's zone on
+// the page, the asked zone on the embed, across the DST change.
+func TestPageTimes(t *testing.T) {
+	sched := miniSchedule(t)
+	d := newPageData(sched, "https://cal.example.org", Query{Zone: sched.Conference.Location}, false)
+	if len(d.Days) != 2 || d.Days[1].Date != "2024-03-31" || d.Days[1].Slots[0].Label != "01:30" ||
+		d.Days[1].Slots[0].Sessions[0].EndLabel != "03:30" {
+		t.Errorf("days %+v", d.Days)
+	}
+	tokyo := mustZone(t, "Asia/Tokyo")
+	d = newPageData(sched, "https://cal.example.org", Query{Zone: tokyo, Filter: Filter{Tracks: []string{"rust"}}}, true)
+	if d.Sessions != 1 || d.Days[0].Slots[0].Label != "18:00" || d.Embed != "https://cal.example.org/embed?track=rust&tz=Asia/Tokyo" {
+		t.Errorf("embed data: %d sessions, %+v, %s", d.Sessions, d.Days, d.Embed)
+	}
+	if want := "https://cal.example.org/tracks/rust.ics?tz=Asia/Tokyo"; d.Feed.HTTPS != want {
+		t.Errorf("feed %s, want %s", d.Feed.HTTPS, want)
+	}
+}

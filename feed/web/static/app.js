@@ -1,0 +1,291 @@
+// confcal organizer page: shows the schedule in the viewer's time zone and
+// builds feed URLs exactly as the server writes them (FeedPath + feedQuery
+// in feed/handlers.go). Without this file the page still works: the server
+// renders the schedule in the conference's zone and a link per feed.
+"use strict";
+
+document.documentElement.classList.add("js");
+
+(function () {
+  // queryEscape is Go's url.QueryEscape: what url.Values.Encode writes.
+  function queryEscape(s) {
+    return encodeURIComponent(s)
+      .replace(/[!'()*]/g, function (c) { return "%" + c.charCodeAt(0).toString(16).toUpperCase(); })
+      .replace(/%20/g, "+");
+  }
+
+  // encodeQuery mirrors encodeQuery: url.Values.Encode (keys sorted) with
+  // "/" and "," left readable.
+  function encodeQuery(values) {
+    return Object.keys(values).sort().map(function (k) {
+      return queryEscape(k) + "=" + queryEscape(values[k]);
+    }).join("&").replace(/%2F/g, "/").replace(/%2C/g, ",");
+  }
+
+  // feedPath mirrors FeedPath: a path for a single track or speaker,
+  // /feed.ics with a query otherwise. Values are sorted and unique.
+  function feedPath(tracks, speakers) {
+    if (tracks.length === 1 && speakers.length === 0) {
+      return "/tracks/" + encodeURIComponent(tracks[0]) + ".ics";
+    }
+    if (speakers.length === 1 && tracks.length === 0) {
+      return "/speakers/" + encodeURIComponent(speakers[0]) + ".ics";
+    }
+    var v = {};
+    if (tracks.length) { v.track = tracks.join(","); }
+    if (speakers.length) { v.speaker = speakers.join(","); }
+    var q = encodeQuery(v);
+    return "/feed.ics" + (q ? "?" + q : "");
+  }
+
+  // feedQuery mirrors feedQuery: tz unless it is the conference's zone, and alarm.
+  function feedQuery(zone, conferenceZone, alarm) {
+    var v = {};
+    if (zone && zone !== conferenceZone) { v.tz = zone; }
+    if (alarm) { v.alarm = alarm; }
+    return encodeQuery(v);
+  }
+
+  function join(path, query) {
+    if (!query) { return path; }
+    return path + (path.indexOf("?") >= 0 ? "&" : "?") + query;
+  }
+
+  function webcal(url) {
+    return url.replace(/^https?:\/\//, "webcal://");
+  }
+
+  function sortedUnique(values) {
+    return values.slice().sort().filter(function (v, i, a) { return i === 0 || a[i - 1] !== v; });
+  }
+
+  // zoneOK reports whether the browser knows a zone.
+  function zoneOK(zone) {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: zone });
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function viewerZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  var locale = navigator.language || "en";
+
+  // localize shows the schedule in zone: times in the viewer's format, and
+  // sessions regrouped by day, since a session's date depends on the zone.
+  function localize(zone) {
+    var days = document.getElementById("days");
+    if (!days || !zoneOK(zone)) { return; }
+    var timeFmt = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone: zone });
+    var dateKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: zone });
+    var dayFmt = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: zone });
+
+    Array.prototype.forEach.call(days.querySelectorAll("time.t"), function (el) {
+      el.textContent = timeFmt.format(new Date(el.getAttribute("datetime")));
+    });
+
+    var slots = Array.prototype.slice.call(days.querySelectorAll(".slot"));
+    if (!slots.length) { return; }
+    var sections = [];
+    var current = null;
+    slots.forEach(function (slot) {
+      var start = new Date(slot.getAttribute("data-start"));
+      var key = dateKey.format(start);
+      if (!current || current.key !== key) {
+        var section = document.createElement("section");
+        section.className = "day";
+        section.setAttribute("aria-labelledby", "day-" + key);
+        var h = document.createElement("h3");
+        h.className = "day-title";
+        h.id = "day-" + key;
+        var t = document.createElement("time");
+        t.setAttribute("datetime", key);
+        t.textContent = dayFmt.format(start);
+        h.appendChild(t);
+        section.appendChild(h);
+        current = { key: key, section: section };
+        sections.push(section);
+      }
+      current.section.appendChild(slot);
+    });
+    days.replaceChildren.apply(days, sections);
+
+    var name = document.getElementById("zone-name");
+    if (name) { name.textContent = zone; }
+    var conf = document.getElementById("zone-conf");
+    if (conf) { conf.hidden = zone !== document.body.getAttribute("data-conference-zone"); }
+  }
+
+  function copy(text, status) {
+    function done(ok) {
+      if (status) {
+        status.textContent = ok ? "Copied to the clipboard." : "Select the text and copy it (Ctrl+C or ⌘C).";
+      }
+    }
+    function fallback(source) {
+      source.focus();
+      source.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      done(ok);
+    }
+    return function (source) {
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text()).then(function () { done(true); }, function () { fallback(source); });
+      } else {
+        fallback(source);
+      }
+    };
+  }
+
+  function setupBuilder(form) {
+    var base = form.getAttribute("data-base");
+    var conferenceZone = form.getAttribute("data-conference-zone");
+    var title = form.getAttribute("data-title");
+    var tz = document.getElementById("tz");
+    var alarm = document.getElementById("alarm");
+    var url = document.getElementById("feed-url");
+    var zoneChosen = false;
+
+    document.body.setAttribute("data-conference-zone", conferenceZone);
+
+    // The viewer's zone, when the server offers it; else the conference's.
+    var detected = viewerZone();
+    if (detected === "Etc/UTC" || detected === "Etc/GMT") { detected = "UTC"; }
+    if (detected && tz.querySelector('option[value="' + CSS.escape(detected) + '"]')) {
+      tz.value = detected;
+    }
+
+    function checked(name) {
+      return Array.prototype.filter.call(form.querySelectorAll('input[name="' + name + '"]'), function (el) {
+        return el.checked;
+      });
+    }
+
+    function update() {
+      var trackBoxes = checked("track");
+      var speakerBoxes = checked("speaker");
+      var tracks = sortedUnique(trackBoxes.map(function (el) { return el.value; }));
+      var speakers = sortedUnique(speakerBoxes.map(function (el) { return el.value; }));
+      var zone = tz.value;
+      var feed = base + join(feedPath(tracks, speakers), feedQuery(zone, conferenceZone, alarm.value));
+
+      // The selection's name, as Schedule.Name writes it.
+      var byValue = function (a, b) { return a.value < b.value ? -1 : a.value > b.value ? 1 : 0; };
+      var name = trackBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
+      var who = speakerBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
+      if (who) { name = name ? name + " · " + who : who; }
+      var calName = name ? title + " · " + name : title;
+
+      url.value = feed;
+      document.getElementById("feed-name").textContent = name || "the whole schedule";
+      document.getElementById("link-webcal").href = webcal(feed);
+      document.getElementById("link-apple").href = webcal(feed);
+      document.getElementById("link-google").href = "https://calendar.google.com/calendar/r?cid=" + queryEscape(feed);
+      var outlook = "/calendar/0/addfromweb?url=" + queryEscape(feed) + "&name=" + queryEscape(calName);
+      document.getElementById("link-outlook").href = "https://outlook.live.com" + outlook;
+      document.getElementById("link-office").href = "https://outlook.office.com" + outlook;
+      document.getElementById("link-download").href = feed;
+
+      // The embed takes the same filter; a zone only when one was chosen,
+      // so that visitors otherwise see their own.
+      var ev = {};
+      if (tracks.length) { ev.track = tracks.join(","); }
+      if (speakers.length) { ev.speaker = speakers.join(","); }
+      if (zoneChosen && zone !== conferenceZone) { ev.tz = zone; }
+      var eq = encodeQuery(ev);
+      var embed = base + "/embed" + (eq ? "?" + eq : "");
+      document.getElementById("embed-snippet").value = '<iframe src="' + embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
+        '" title="' + (title + " schedule").replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
+        '" width="100%" height="600" loading="lazy"></iframe>';
+      document.getElementById("embed-preview").href = embed;
+
+      // Mark the sessions the feed holds (Filter.matches).
+      var count = 0;
+      var schedule = document.getElementById("schedule");
+      Array.prototype.forEach.call(schedule.querySelectorAll(".session"), function (s) {
+        var t = s.getAttribute("data-track");
+        var ps = (s.getAttribute("data-speakers") || "").split(" ").filter(Boolean);
+        var inFeed = (!tracks.length || tracks.indexOf(t) >= 0) &&
+          (!speakers.length || ps.some(function (p) { return speakers.indexOf(p) >= 0; }));
+        var selected = inFeed && (tracks.length > 0 || speakers.length > 0);
+        s.classList.toggle("in-feed", selected);
+        if (inFeed) { count++; }
+      });
+      Array.prototype.forEach.call(schedule.querySelectorAll(".slot, .day"), function (el) {
+        el.classList.toggle("none-in-feed", !el.querySelector(".session.in-feed"));
+      });
+      document.getElementById("feed-count").textContent = count === 1 ? "1 session" : count + " sessions";
+    }
+
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    form.addEventListener("change", function (e) {
+      if (e.target === tz) {
+        zoneChosen = true;
+        localize(tz.value);
+      }
+      update();
+    });
+
+    var search = document.getElementById("speaker-search");
+    if (search) {
+      var none = document.getElementById("speaker-none");
+      var fold = function (s) {
+        return s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+      };
+      search.addEventListener("input", function () {
+        var words = fold(search.value).split(/\s+/).filter(Boolean);
+        var shown = 0;
+        Array.prototype.forEach.call(document.querySelectorAll("#speakers .choice"), function (li) {
+          var box = li.querySelector("input");
+          var text = fold(box.getAttribute("data-name") + " " + box.value);
+          // Checked speakers stay visible, so a choice never disappears.
+          var match = box.checked || words.every(function (w) { return text.indexOf(w) >= 0; });
+          li.hidden = !match;
+          if (match) { shown++; }
+        });
+        none.hidden = shown > 0;
+      });
+    }
+
+    var only = document.getElementById("only-feed");
+    if (only) {
+      only.addEventListener("change", function () {
+        document.getElementById("schedule").classList.toggle("only-feed", only.checked);
+      });
+    }
+
+    [["copy-url", "feed-url", "copy-url-status"], ["copy-embed", "embed-snippet", "copy-embed-status"]].forEach(function (ids) {
+      var button = document.getElementById(ids[0]);
+      var source = document.getElementById(ids[1]);
+      var status = document.getElementById(ids[2]);
+      if (!button || !source) { return; }
+      var run = copy(function () { return source.value; }, status);
+      button.addEventListener("click", function () { run(source); });
+    });
+
+    localize(tz.value);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("builder");
+    if (form) {
+      setupBuilder(form);
+      return;
+    }
+    // The embed: the zone it was asked for, else the viewer's.
+    var fixed = document.body.getAttribute("data-fixed-zone");
+    var zone = fixed || viewerZone();
+    if (zone === "Etc/UTC" || zone === "Etc/GMT") { zone = "UTC"; }
+    if (zone) { localize(zone); }
+  });
+})();
