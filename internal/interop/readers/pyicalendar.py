@@ -2,8 +2,9 @@
 VEVENT: UID, DTSTART and DTEND as Unix seconds, tab-separated.
 
 icalendar turns each VTIMEZONE whose TZID is not a zone pytz knows into a
-tzinfo (Timezone.to_tz) as it parses; a DTSTART with a TZID must resolve to
-that tzinfo, built from the file, not to a zone known by name. For a local time
+tzinfo (Timezone.to_tz) as it parses; a DTSTART whose TZID names such a
+VTIMEZONE resolves to that tzinfo, built from the file. A TZID that pytz knows
+(Europe/Berlin) resolves to pytz's zone, as Python clients read real feeds. For a local time
 that occurs twice (the overlap when clocks go back) RFC 5545 §3.3.5 means the
 first occurrence, so both readings are asked of the tzinfo and the earlier one
 wins; pytz's own default would take the second.
@@ -22,9 +23,12 @@ def seconds(ev, name):
     tzid = prop.params.get('TZID')
     if not tzid:
         return str(int(prop.dt.timestamp()))
-    if tzid in pytz.all_timezones or tzid not in _timezone_cache:
-        raise ValueError('%s: TZID %s not resolved to the file\'s VTIMEZONE' % (name, tzid))
-    tz = _timezone_cache[tzid]
+    if tzid in _timezone_cache and tzid not in pytz.all_timezones:
+        tz = _timezone_cache[tzid]  # built from the file's VTIMEZONE
+    elif tzid in pytz.all_timezones:
+        tz = pytz.timezone(tzid)  # a zone it knows by name, as a Python client reads it
+    else:
+        raise ValueError('%s: TZID %s resolved neither to the file\'s VTIMEZONE nor to a known zone' % (name, tzid))
     naive = prop.dt.replace(tzinfo=None)
     try:
         aware = tz.localize(naive, is_dst=None)
