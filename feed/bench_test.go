@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -55,8 +56,7 @@ func BenchmarkRender(b *testing.B) {
 		b.Run(fmt.Sprint(n, "_sessions"), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				var buf bytes.Buffer
-				if err := Write(&buf, Calendar(s, s.Select(Filter{}), View{Zone: zone})); err != nil {
+				if _, err := Render(s, s.Select(Filter{}), View{Zone: zone}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -109,6 +109,72 @@ func BenchmarkServeCached(b *testing.B) {
 					b.Fatalf("status %d", w.Code)
 				}
 			}
+		})
+	}
+}
+
+// syntheticJSON is a c3voc schedule.json of n sessions over n/400 days in
+// ten rooms, shaped like a frab export.
+func syntheticJSON(n int) []byte {
+	var b bytes.Buffer
+	b.Grow(n * 700)
+	days := (n + 399) / 400
+	fmt.Fprintf(&b, `{"schedule":{"version":"2024-10-01","conference":{"acronym":"synth","title":"Synthetic","start":"2024-10-24","end":"2024-10-24","daysCount":%d,"timeslot_duration":"00:05","time_zone_name":"Europe/Berlin","days":[`, days)
+	id := 0
+	for d := range days {
+		date := time.Date(2024, 10, 24+d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+		if d > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"index":%d,"date":"%s","day_start":"%sT08:00:00+02:00","day_end":"%sT23:00:00+02:00","rooms":{`, d+1, date, date, date)
+		for room := range 10 {
+			if room > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"Room %d":[`, room)
+			for slot := 0; slot < 40 && id < n; slot++ {
+				id++
+				if slot > 0 {
+					b.WriteByte(',')
+				}
+				start := fmt.Sprintf("%02d:%02d", 8+slot*20/60, slot*20%60)
+				fmt.Fprintf(&b, `{"guid":"00000000-0000-4000-8000-%012d","id":%d,"date":"%sT%s:00+02:00","start":"%s","duration":"00:15","room":"Room %d","slug":"synth-%d","url":"https://synth.example.org/%d","title":"Session %d on dynamic networks","subtitle":"","track":"Track %d","type":"talk","language":"en","abstract":"Dynamic networks adapt their computation to the input; this session shows how, with measurements and code.","description":"","persons":[{"id":%d,"public_name":"Speaker %d"}],"links":[],"attachments":[]}`,
+					id, id, date, start, start, room, id, id, id, id%12, id%(n/2+1), id%(n/2+1))
+			}
+			b.WriteByte(']')
+		}
+		b.WriteString(`}}`)
+	}
+	b.WriteString(`]}}}`)
+	return b.Bytes()
+}
+
+// BenchmarkParse measures loading a schedule: decoding, validation, slugs
+// and indexes. live-MB is the heap the parsed schedule keeps.
+func BenchmarkParse(b *testing.B) {
+	for _, n := range []int{43, 100000} {
+		data := syntheticJSON(n)
+		b.Run(fmt.Sprint(n, "_sessions"), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			var s *Schedule
+			for b.Loop() {
+				var err error
+				if s, err = Parse(data, ParseOptions{Source: "synthetic"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if len(s.Events) != n {
+				b.Fatalf("%d events, want %d", len(s.Events), n)
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			s = nil
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(before.HeapAlloc-after.HeapAlloc)/(1<<20), "live-MB")
 		})
 	}
 }

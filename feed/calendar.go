@@ -3,6 +3,7 @@ package feed
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
@@ -97,9 +98,23 @@ func Calendar(s *Schedule, events []Event, v View) *ics.Calendar {
 func prop(name, value string, param ...string) ics.IANAProperty {
 	p := ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: name, Value: value}}
 	if len(param) == 2 {
-		p.ICalParameters = map[string][]string{param[0]: {param[1]}}
+		p.ICalParameters = sharedParam(param[0], param[1])
 	}
 	return p
+}
+
+// params holds one parameter map per (name, value): a feed has thousands of
+// TZID=… and VALUE=URI parameters and only a few distinct ones. The maps
+// are shared, so nothing may modify a calendar's parameters in place.
+var params sync.Map // name + "=" + value → map[string][]string
+
+func sharedParam(name, value string) map[string][]string {
+	key := name + "=" + value
+	if m, ok := params.Load(key); ok {
+		return m.(map[string][]string)
+	}
+	m, _ := params.LoadOrStore(key, map[string][]string{name: {value}})
+	return m.(map[string][]string)
 }
 
 // calProp is a calendar property with at most one parameter (name, value).
@@ -137,10 +152,20 @@ func span(events []Event) (first, last time.Time) {
 // (or in UTC with "Z"); golang-ical's SetStartAt always writes UTC, which
 // some clients read differently when a TZID is present.
 // stamp is DTSTAMP and LAST-MODIFIED, formatted once per calendar; when the
-// schedule says nothing of its age, the session's start is used.
+// schedule says nothing of its age, the session's start is used. A session
+// the journal saw change since has its own, with its SEQUENCE.
 func event(s *Schedule, e Event, zone *time.Location, stamp string, alarm time.Duration) *ics.VEvent {
-	if stamp == "" {
+	switch {
+	case !e.Modified.IsZero() && !e.Modified.Equal(s.Updated):
+		stamp = utc(e.Modified)
+	case stamp == "":
 		stamp = utc(e.Start)
+	}
+	// A cancelled session says so in its title too: not every app shows
+	// STATUS (RFC 5545 §3.8.1.11).
+	summary, status := e.Title, "CONFIRMED"
+	if e.Cancelled {
+		summary, status = "Cancelled: "+e.Title, "CANCELLED"
 	}
 	props := make([]ics.IANAProperty, 0, 18)
 	props = append(props,
@@ -149,8 +174,8 @@ func event(s *Schedule, e Event, zone *time.Location, stamp string, alarm time.D
 		prop("LAST-MODIFIED", stamp),
 		dateTime("DTSTART", e.Start, zone),
 		dateTime("DTEND", e.End(), zone),
-		prop("SEQUENCE", "0"),
-		prop("SUMMARY", e.Title),
+		prop("SEQUENCE", strconv.Itoa(e.Sequence)),
+		prop("SUMMARY", summary),
 		prop("DESCRIPTION", eventDescription(s, e)),
 		prop("LOCATION", location(s, e)),
 	)
@@ -166,12 +191,12 @@ func event(s *Schedule, e Event, zone *time.Location, stamp string, alarm time.D
 		props = append(props, prop("URL", u, "VALUE", "URI"))
 	}
 	transp := "OPAQUE"
-	if isBreak(e) {
+	if isBreak(e) || e.Cancelled {
 		transp = "TRANSPARENT"
 	}
-	props = append(props, prop("STATUS", "CONFIRMED"), prop("CLASS", "PUBLIC"), prop("TRANSP", transp))
+	props = append(props, prop("STATUS", status), prop("CLASS", "PUBLIC"), prop("TRANSP", transp))
 	ev := &ics.VEvent{ComponentBase: ics.ComponentBase{Properties: props}}
-	if alarm > 0 {
+	if alarm > 0 && !e.Cancelled { // no reminder for a session that will not happen
 		ev.Components = []ics.Component{&ics.VAlarm{ComponentBase: ics.ComponentBase{Properties: []ics.IANAProperty{
 			prop("ACTION", "DISPLAY"),
 			prop("TRIGGER", "-"+icalDuration(alarm)),
@@ -182,11 +207,39 @@ func event(s *Schedule, e Event, zone *time.Location, stamp string, alarm time.D
 }
 
 // dateTime is a DATE-TIME property in zone: local time with TZID, or UTC.
+// A local time that occurs twice (the hour repeated when clocks go back) is
+// written in UTC instead: RFC 5545 §3.3.5 says such a time means its first
+// occurrence, but libical and ical.js read the second, so no local form is
+// read right everywhere.
 func dateTime(name string, t time.Time, zone *time.Location) ics.IANAProperty {
-	if zone == time.UTC {
+	if zone == time.UTC || repeatedWallTime(t, zone) {
 		return prop(name, utc(t))
 	}
 	return prop(name, t.In(zone).Format("20060102T150405"), "TZID", zone.String())
+}
+
+// repeatedWallTime reports whether t's wall clock time in zone also names
+// another instant: t falls within the span before or after a transition
+// that set the clocks back.
+func repeatedWallTime(t time.Time, zone *time.Location) bool {
+	local := t.In(zone)
+	_, offset := local.Zone()
+	start, end := local.ZoneBounds()
+	if !start.IsZero() {
+		// Just after clocks went back: the same wall time came before.
+		if _, before := start.Add(-time.Second).In(zone).Zone(); before > offset &&
+			t.Sub(start) < time.Duration(before-offset)*time.Second {
+			return true
+		}
+	}
+	if !end.IsZero() {
+		// Just before clocks go back: the same wall time comes again.
+		if _, after := end.In(zone).Zone(); after < offset &&
+			end.Sub(t) <= time.Duration(offset-after)*time.Second {
+			return true
+		}
+	}
+	return false
 }
 
 // utc formats t as an RFC 5545 UTC date-time.

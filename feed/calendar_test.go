@@ -3,7 +3,6 @@ package feed
 import (
 	"bytes"
 	"flag"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,14 +37,7 @@ func TestCalendarGolden(t *testing.T) {
 			v := View{Name: s.Name(tc.filter), Zone: zone, Alarm: tc.alarm, Refresh: 6 * time.Hour,
 				Source: "https://cal.example.org/mini2024" + FeedPath(tc.filter)}
 			got := render(t, Calendar(s, s.Select(tc.filter), v))
-			checkRFC5545(t, got)
-			golden := filepath.Join("testdata", tc.name+".ics")
-			if *update {
-				writeFile(t, golden, got)
-			}
-			if want := readFile(t, golden); !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s; check the diff, then rerun with -update", golden)
-			}
+			checkGolden(t, tc.name, got)
 		})
 	}
 }
@@ -176,5 +168,51 @@ func TestICalDuration(t *testing.T) {
 		if got := icalDuration(d); got != want {
 			t.Errorf("icalDuration(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestRepeatedWallTime: times in the hour that occurs twice when clocks go
+// back are found on both sides of the change, and nothing else is.
+func TestRepeatedWallTime(t *testing.T) {
+	berlin := mustZone(t, "Europe/Berlin")         // 2024-10-27 03:00 CEST → 02:00 CET (01:00 UTC)
+	lordHowe := mustZone(t, "Australia/Lord_Howe") // 2024-04-07 02:00 → 01:30 (30-minute DST; 15:00 UTC)
+	dublin := mustZone(t, "Europe/Dublin")         // negative DST in Go's data: 2024-10-27 02:00 IST → 01:00 GMT
+	tests := []struct {
+		zone *time.Location
+		utc  string
+		want bool
+	}{
+		{berlin, "2024-10-27T00:00:00Z", true},  // 02:00 CEST, first occurrence
+		{berlin, "2024-10-27T00:59:59Z", true},  // 02:59:59 CEST
+		{berlin, "2024-10-27T01:00:00Z", true},  // 02:00 CET, second occurrence
+		{berlin, "2024-10-27T01:59:59Z", true},  // 02:59:59 CET
+		{berlin, "2024-10-27T02:00:00Z", false}, // 03:00 CET, once
+		{berlin, "2024-10-26T23:59:59Z", false}, // 01:59:59 CEST, once
+		{berlin, "2024-03-31T01:30:00Z", false}, // spring forward repeats nothing
+		{lordHowe, "2024-04-06T14:45:00Z", true},
+		{lordHowe, "2024-04-06T15:15:00Z", true},
+		{lordHowe, "2024-04-06T15:30:00Z", false},
+		{dublin, "2024-10-27T00:30:00Z", true},
+		{dublin, "2024-10-27T01:30:00Z", true},
+		{dublin, "2024-10-27T02:00:00Z", false},
+		{mustZone(t, "Asia/Kolkata"), "2024-10-27T01:00:00Z", false},
+	}
+	for _, tc := range tests {
+		at, err := time.Parse(time.RFC3339, tc.utc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := repeatedWallTime(at, tc.zone); got != tc.want {
+			t.Errorf("repeatedWallTime(%s in %s = %s) = %v, want %v", tc.utc, tc.zone, at.In(tc.zone).Format("15:04:05 MST"), got, tc.want)
+		}
+	}
+	// In a feed, such a session is written in UTC, and its neighbours are not.
+	p := dateTime("DTSTART", time.Date(2024, 10, 27, 0, 30, 0, 0, time.UTC), berlin)
+	if p.Value != "20241027T003000Z" || len(p.ICalParameters) != 0 {
+		t.Errorf("repeated wall time written as %+v, want UTC without TZID", p.BaseProperty)
+	}
+	p = dateTime("DTSTART", time.Date(2024, 10, 27, 2, 30, 0, 0, time.UTC), berlin)
+	if p.Value != "20241027T033000" || p.ICalParameters["TZID"][0] != "Europe/Berlin" {
+		t.Errorf("ordinary time written as %+v", p.BaseProperty)
 	}
 }

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,30 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 )
+
+// Render builds the calendar for events of s as v describes and serializes
+// it: the bytes a feed serves.
+func Render(s *Schedule, events []Event, v View) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(sizeHint(events))
+	if err := Write(&buf, Calendar(s, events, v)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// sizeHint estimates a feed's size, so its buffer grows once: a few hundred
+// bytes of properties per event besides its texts, and the VTIMEZONE.
+func sizeHint(events []Event) int {
+	n := 4 << 10
+	for _, e := range events {
+		n += 640 + len(e.Title) + len(e.Subtitle) + len(e.Abstract) + len(e.Description) + len(e.URL)
+		for _, p := range e.Speakers {
+			n += len(p.Name) + 2
+		}
+	}
+	return n + n/16 // escapes and folds
+}
 
 // Write serializes cal as RFC 5545 requires: CRLF line ends, lines folded at
 // 75 octets without splitting a UTF-8 character (§3.1), TEXT values escaped

@@ -1,8 +1,6 @@
 package feed
 
 import (
-	"bytes"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -79,14 +77,7 @@ func TestWorkshopGolden(t *testing.T) {
 			zone := mustZone(t, tc.zone)
 			got := render(t, Calendar(s, s.Select(tc.filter), View{Name: s.Name(tc.filter), Zone: zone, Refresh: DefaultRefresh,
 				Source: "https://cal.example.org" + FeedPath(tc.filter)}))
-			checkRFC5545(t, got)
-			golden := filepath.Join("testdata", tc.name+".ics")
-			if *update {
-				writeFile(t, golden, got)
-			}
-			if want := readFile(t, golden); !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s; check the diff, then rerun with -update", golden)
-			}
+			checkGolden(t, tc.name, got)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,11 +122,11 @@ func sessionKeys(s *Schedule) []string {
 // render builds, serializes and compresses one feed variant.
 func (s *server) render(sched *Schedule, events []Event, v View) (*rendered, error) {
 	start := time.Now()
-	var buf bytes.Buffer
-	if err := Write(&buf, Calendar(sched, events, v)); err != nil {
+	data, err := Render(sched, events, v)
+	if err != nil {
 		return nil, err
 	}
-	out := newRendered(buf.Bytes(), sched.Updated)
+	out := newRendered(data, sched.LastModified(events))
 	s.metrics.observeRender(time.Since(start))
 	return out, nil
 }

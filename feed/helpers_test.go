@@ -85,3 +85,17 @@ func writeFile(t testing.TB, name string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// checkGolden checks a rendered feed against RFC 5545 and compares it with
+// testdata/name.ics, which -update rewrites.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	checkRFC5545(t, got)
+	golden := filepath.Join("testdata", name+".ics")
+	if *update {
+		writeFile(t, golden, got)
+	}
+	if want := readFile(t, golden); !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s; check the diff, then rerun with -update", golden)
+	}
+}

@@ -137,7 +137,7 @@ func (s *server) handlePage() http.Handler {
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "page", base}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
 			q := Query{Zone: sched.Conference.Location}
-			return renderPage("page.html", newPageData(sched, base, q, false), sched.Updated)
+			return renderPage("page.html", newPageData(sched, base, q, false), sched.LastModified(sched.Events))
 		})
 		if err != nil {
 			s.error(w, r, err)
@@ -168,7 +168,7 @@ func (s *server) handleEmbed() http.Handler {
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "embed", q.Filter.Key(), q.Zone.String(),
 			q.Alarm.String(), strconv.FormatBool(fixedZone), base}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
-			return renderPage("embed.html", newPageData(sched, base, q, fixedZone), sched.Updated)
+			return renderPage("embed.html", newPageData(sched, base, q, fixedZone), sched.LastModified(sched.Events))
 		})
 		if err != nil {
 			s.error(w, r, err)
@@ -284,6 +284,7 @@ type pageSession struct {
 	EndLabel   string
 	Room       string
 	Online     bool
+	Cancelled  bool
 	Abstract   string
 	URL        string
 	ICS        string
@@ -400,7 +401,7 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 			ID: "session-" + Slug(sessionKey(e)), Title: e.Title, Subtitle: e.Subtitle, Type: e.Type,
 			Start: iso, End: e.End().UTC().Format(time.RFC3339),
 			StartLabel: start.Format("15:04"), EndLabel: e.End().In(loc).Format("15:04"),
-			Room: e.Room, Online: e.Online, Abstract: strings.TrimSpace(strings.ReplaceAll(e.Abstract, "\r\n", "\n")),
+			Room: e.Room, Online: e.Online, Cancelled: e.Cancelled, Abstract: strings.TrimSpace(strings.ReplaceAll(e.Abstract, "\r\n", "\n")),
 			URL: e.URL, ICS: base + "/sessions/" + sessionKey(e) + ".ics" + feedQuery(s, Query{Zone: loc}),
 			Track: tracks[e.Track.Slug], Speakers: e.Speakers, SpeakerIDs: strings.Join(slugs, " "),
 		})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,11 +24,14 @@ type Source struct {
 }
 
 // Reloader loads schedules into a Store and reloads them when asked or on a
-// timer. A new schedule is decoded and validated completely before it is
-// swapped in; one that fails to load never replaces a good one.
+// timer. A new schedule is decoded and validated completely, and revised by
+// the journal, before it is swapped in; one that fails to load never
+// replaces a good one.
 type Reloader struct {
 	logger  *slog.Logger
 	opts    LoadOptions
+	journal Journal
+	now     func() time.Time // the clock of the journal; time.Now but in tests
 	sources []*sourceState
 	store   *Store
 	loads   *prometheus.CounterVec
@@ -40,6 +44,7 @@ type sourceState struct {
 	Source
 	acronym string     // the conference it serves, after the first load
 	cond    validators // for conditional requests to URLs
+	parsed  *Schedule  // the last good schedule as parsed, before the journal
 }
 
 // Load results, the values of the result label of confcal_schedule_loads_total.
@@ -50,12 +55,15 @@ const (
 )
 
 // NewReloader prepares to load sources; the first is the default conference.
-// Its metrics are registered with reg.
+// Its metrics are registered with reg. Schedules are revised by an
+// in-memory journal unless SetJournal gives another.
 func NewReloader(logger *slog.Logger, reg prometheus.Registerer, sources []Source, opts LoadOptions) *Reloader {
 	f := promauto.With(reg)
 	r := &Reloader{
-		logger: logger,
-		opts:   opts,
+		logger:  logger,
+		opts:    opts,
+		journal: NewMemoryJournal(JournalOptions{Logger: logger}),
+		now:     time.Now,
 		loads: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "confcal_schedule_loads_total",
 			Help: "Schedule load attempts by conference and result (changed, unchanged, error).",
@@ -71,6 +79,14 @@ func NewReloader(logger *slog.Logger, reg prometheus.Registerer, sources []Sourc
 	return r
 }
 
+// SetJournal makes j revise every schedule loaded from now on; call it
+// before Start. The caller keeps j and closes it.
+func (r *Reloader) SetJournal(j Journal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.journal = j
+}
+
 // Start loads every source and returns the store that serves them. Any
 // failure is an error: a service must not start without a schedule it was
 // told to serve.
@@ -79,12 +95,16 @@ func (r *Reloader) Start(ctx context.Context) (*Store, error) {
 	defer r.mu.Unlock()
 	schedules := make([]*Schedule, 0, len(r.sources))
 	for _, src := range r.sources {
-		s, err := r.load(ctx, src, nil)
+		parsed, cond, err := r.load(ctx, src, nil)
+		var s *Schedule
+		if err == nil {
+			s, err = r.journal.Apply(ctx, parsed, r.now())
+		}
 		if err != nil {
 			r.loads.WithLabelValues(conferenceLabel(src), resultError).Inc()
 			return nil, err
 		}
-		src.acronym = s.Conference.Acronym
+		src.acronym, src.cond, src.parsed = s.Conference.Acronym, cond, parsed
 		r.observe(src, resultChanged)
 		r.logLoaded(s)
 		schedules = append(schedules, s)
@@ -97,9 +117,10 @@ func (r *Reloader) Start(ctx context.Context) (*Store, error) {
 	return store, nil
 }
 
-// Reload reads every source again and swaps in those that changed. Errors
-// are logged and counted, and the schedule that was serving keeps serving;
-// the returned error joins them, for callers that want to know.
+// Reload reads every source again and swaps in those that changed, or whose
+// cancelled sessions have been kept long enough. Errors are logged and
+// counted, and the schedule that was serving keeps serving; the returned
+// error joins them, for callers that want to know.
 func (r *Reloader) Reload(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -109,22 +130,35 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	var errs []error
 	for _, src := range r.sources {
 		current, _ := r.store.Get(src.acronym)
-		s, err := r.load(ctx, src, current)
+		parsed, cond, err := r.load(ctx, src, src.parsed)
+		if errors.Is(err, errNotModified) {
+			parsed, cond, err = src.parsed, src.cond, nil
+		}
+		var s *Schedule
 		switch {
-		case errors.Is(err, errNotModified) || err == nil && s == current:
-			r.observe(src, resultUnchanged)
+		case err != nil || parsed.Conference.Acronym != src.acronym:
+		case parsed == src.parsed && !hasCancelled(current):
+			s = current // nothing in it can expire
+		default:
+			s, err = r.journal.Apply(ctx, parsed, r.now())
+		}
+		switch {
 		case err != nil:
 			r.loads.WithLabelValues(src.acronym, resultError).Inc()
 			r.logger.ErrorContext(ctx, "schedule reload failed; still serving the last good one",
 				"conference", src.acronym, "source", src.Location, "err", err)
 			errs = append(errs, err)
-		case s.Conference.Acronym != src.acronym:
+		case s == nil: // parsed is for another conference
 			err := fmt.Errorf("reload %s: the schedule is now for conference %q, not %q; restart to change conferences",
-				src.Location, s.Conference.Acronym, src.acronym)
+				src.Location, parsed.Conference.Acronym, src.acronym)
 			r.loads.WithLabelValues(src.acronym, resultError).Inc()
 			r.logger.ErrorContext(ctx, "schedule reload refused", "conference", src.acronym, "err", err)
 			errs = append(errs, err)
+		case s.Version == current.Version:
+			src.cond, src.parsed = cond, parsed
+			r.observe(src, resultUnchanged)
 		default:
+			src.cond, src.parsed = cond, parsed
 			r.store.Replace(s)
 			r.observe(src, resultChanged)
 			r.logLoaded(s)
@@ -154,30 +188,33 @@ func (r *Reloader) Run(ctx context.Context, interval time.Duration, hup <-chan s
 	}
 }
 
-// load reads and parses src. When the bytes are those of current (same
-// content hash), it returns current without parsing again; when a server
-// answers 304, it returns errNotModified.
-func (r *Reloader) load(ctx context.Context, src *sourceState, current *Schedule) (*Schedule, error) {
+// load reads and parses src, and returns the validators of what it read;
+// the caller keeps them once the schedule is known good. When the bytes are
+// those of parsed (same content hash), it returns parsed without parsing
+// again; when a server answers 304, it returns errNotModified.
+func (r *Reloader) load(ctx context.Context, src *sourceState, parsed *Schedule) (*Schedule, validators, error) {
 	if src.Embedded != nil {
-		if current != nil {
-			return current, nil
+		if parsed != nil {
+			return parsed, src.cond, nil
 		}
-		return Parse(src.Embedded, ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone})
+		s, err := Parse(src.Embedded, ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone})
+		return s, src.cond, err
 	}
 	data, cond, err := read(ctx, src.Location, r.opts, src.cond)
 	if err != nil {
-		return nil, err
+		return nil, cond, err
 	}
-	if current != nil && contentVersion(data) == current.Version {
-		src.cond = cond
-		return current, nil
+	if parsed != nil && contentVersion(data) == parsed.Version {
+		return parsed, cond, nil
 	}
 	s, err := Parse(data, ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone})
-	if err != nil {
-		return nil, err
-	}
-	src.cond = cond // only once the new bytes are known good
-	return s, nil
+	return s, cond, err
+}
+
+// hasCancelled reports whether s shows sessions as cancelled: those expire
+// even when the source does not change.
+func hasCancelled(s *Schedule) bool {
+	return slices.ContainsFunc(s.Events, func(e Event) bool { return e.Cancelled })
 }
 
 func (r *Reloader) observe(src *sourceState, result string) {

@@ -51,6 +51,13 @@ type Event struct {
 	Description string
 	URL         string
 	Speakers    []Speaker
+
+	// The revision, set by a Journal (zero values render as the first
+	// load of a schedule). Calendar apps update an event only when its
+	// SEQUENCE grows (RFC 5545 §3.8.7.4).
+	Sequence  int       // bumped whenever the session materially changes
+	Modified  time.Time // when that change was noticed; zero means Schedule.Updated
+	Cancelled bool      // gone from the source; kept in feeds as STATUS:CANCELLED for a while
 }
 
 // End is the instant the event ends.
@@ -78,8 +85,9 @@ type Schedule struct {
 	Tracks     []Track
 	Speakers   []Speaker
 
-	// Version identifies the source content (a hash of its bytes), so
-	// renders of an old snapshot are never served for a new one.
+	// Version identifies the source content (a hash of its bytes) and,
+	// once a Journal revised events, their revisions, so renders of an old
+	// snapshot are never served for a new one.
 	Version string
 	// Updated is when the schedule last changed, as far as the source says;
 	// feeds use it for DTSTAMP and LAST-MODIFIED instead of the clock.

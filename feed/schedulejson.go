@@ -46,21 +46,24 @@ type ListedSpeaker struct {
 
 // ListedSession is a session in a Listing. Times are RFC 3339 in UTC.
 type ListedSession struct {
-	GUID     string       `json:"guid"`
-	ID       string       `json:"id,omitempty"`
-	Slug     string       `json:"slug,omitempty"`
-	Title    string       `json:"title"`
-	Subtitle string       `json:"subtitle,omitempty"`
-	Type     string       `json:"type,omitempty"`
-	Track    string       `json:"track,omitempty"`
-	Start    time.Time    `json:"start"`
-	End      time.Time    `json:"end"`
-	Room     string       `json:"room,omitempty"`
-	Online   bool         `json:"online"`
-	Abstract string       `json:"abstract,omitempty"`
-	URL      string       `json:"url,omitempty"`
-	Speakers []SpeakerRef `json:"speakers"`
-	ICS      string       `json:"ics"`
+	GUID     string    `json:"guid"`
+	ID       string    `json:"id,omitempty"`
+	Slug     string    `json:"slug,omitempty"`
+	Title    string    `json:"title"`
+	Subtitle string    `json:"subtitle,omitempty"`
+	Type     string    `json:"type,omitempty"`
+	Track    string    `json:"track,omitempty"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Room     string    `json:"room,omitempty"`
+	Online   bool      `json:"online"`
+	// Cancelled sessions are gone from the source and stay listed for a
+	// while, so subscribers learn of the cancellation.
+	Cancelled bool         `json:"cancelled,omitempty"`
+	Abstract  string       `json:"abstract,omitempty"`
+	URL       string       `json:"url,omitempty"`
+	Speakers  []SpeakerRef `json:"speakers"`
+	ICS       string       `json:"ics"`
 }
 
 // SpeakerRef names a speaker of a ListedSession.
@@ -92,7 +95,7 @@ func NewListing(s *Schedule, base string) Listing {
 		}
 		l.Sessions = append(l.Sessions, ListedSession{
 			GUID: e.GUID, ID: e.ID, Slug: e.Slug, Title: e.Title, Subtitle: e.Subtitle, Type: e.Type,
-			Track: e.Track.Slug, Start: e.Start, End: e.End(), Room: e.Room, Online: e.Online,
+			Track: e.Track.Slug, Start: e.Start, End: e.End(), Room: e.Room, Online: e.Online, Cancelled: e.Cancelled,
 			Abstract: e.Abstract, URL: e.URL, Speakers: refs,
 			ICS: base + "/sessions/" + sessionKey(e) + ".ics",
 		})
@@ -127,7 +130,7 @@ func (s *server) handleScheduleJSON() http.Handler {
 			if err != nil {
 				return nil, fmt.Errorf("encode schedule.json: %w", err)
 			}
-			return newRendered(append(data, '\n'), sched.Updated), nil
+			return newRendered(append(data, '\n'), sched.LastModified(sched.Events)), nil
 		})
 		if err != nil {
 			s.error(w, r, err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -333,5 +334,45 @@ func TestMaskAddr(t *testing.T) {
 		if got := maskAddr(in); got != want {
 			t.Errorf("maskAddr(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCancelledShown: a cancelled session says so in the feed, the listing
+// and the organizer page.
+func TestCancelledShown(t *testing.T) {
+	mini := miniSchedule(t)
+	events := slices.Clone(mini.Events)
+	events[1].Cancelled, events[1].Sequence = true, 1
+	s, err := NewSchedule(mini.Conference, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Version, s.Updated = "cancelled", mini.Updated
+	store, err := NewStore(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{}))
+	defer srv.Close()
+
+	_, ics := get(t, srv, http.MethodGet, "/tracks/rust.ics", nil)
+	for _, want := range []string{"STATUS:CANCELLED", "SUMMARY:Cancelled: Borrowing without tears", "SEQUENCE:1"} {
+		if !bytes.Contains(ics, []byte(want+"\r\n")) {
+			t.Errorf("feed lacks %s", want)
+		}
+	}
+	_, body := get(t, srv, http.MethodGet, "/schedule.json", nil)
+	var l Listing
+	if err := json.Unmarshal(body, &l); err != nil {
+		t.Fatal(err)
+	}
+	for _, ls := range l.Sessions {
+		if ls.Cancelled != (ls.GUID == events[1].GUID) {
+			t.Errorf("session %q: cancelled = %v", ls.Title, ls.Cancelled)
+		}
+	}
+	_, page := get(t, srv, http.MethodGet, "/", nil)
+	if !bytes.Contains(page, []byte(`<span class="badge cancelled">Cancelled</span> <s>Borrowing without tears</s>`)) {
+		t.Error("the page does not mark the cancelled session")
 	}
 }

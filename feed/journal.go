@@ -1,0 +1,323 @@
+package feed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// DefaultKeepCancelled is how long a session that vanished from its source
+// stays in feeds as cancelled when JournalOptions do not say.
+const DefaultKeepCancelled = 30 * 24 * time.Hour
+
+// Journal remembers, per conference and session, a hash of the session's
+// material content, its SEQUENCE and when it last changed, so that feeds
+// tell calendar apps what changed: apps update an event only when its
+// SEQUENCE grows, and keep events that silently vanish from a feed.
+//
+// Apply is the one place the clock enters the feeds: a change is stamped
+// with the time of the load that noticed it, and that time is recorded, so
+// later renders of the same schedule are byte-identical.
+type Journal interface {
+	// Apply compares s, a schedule as parsed from its source, with what the
+	// journal knows of its conference, records the differences in one
+	// atomic write, and returns a new schedule with the revisions set and
+	// the recently removed sessions added as cancelled. It does not modify
+	// s. On error nothing is recorded.
+	Apply(ctx context.Context, s *Schedule, now time.Time) (*Schedule, error)
+	// Close releases the journal's storage.
+	Close() error
+}
+
+// JournalOptions tunes a journal.
+type JournalOptions struct {
+	// KeepCancelled is how long a session that vanished from its source
+	// stays in feeds as cancelled; 0 means DefaultKeepCancelled. After that
+	// only its SEQUENCE is kept, so that it never goes down should the
+	// session come back.
+	KeepCancelled time.Duration
+	// Logger receives what the journal noticed, and a recovery from a
+	// damaged file; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (o JournalOptions) keep() time.Duration {
+	if o.KeepCancelled <= 0 {
+		return DefaultKeepCancelled
+	}
+	return o.KeepCancelled
+}
+
+func (o JournalOptions) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
+}
+
+// revision is what a journal keeps of one session, stored as JSON.
+type revision struct {
+	Hash     string    `json:"hash"` // materialHash of the last known content
+	Sequence int       `json:"seq"`
+	Modified time.Time `json:"modified"` // when the last change was noticed
+	// Removed is when the session vanished from the source; zero while it
+	// is there. Expired says it has been cancelled for longer than
+	// KeepCancelled: it is no longer in the feeds and Event is dropped.
+	Removed time.Time `json:"removed,omitzero"`
+	Expired bool      `json:"expired,omitempty"`
+	// Event is the last known content, to render the session cancelled
+	// once it is gone from the source.
+	Event json.RawMessage `json:"event,omitempty"`
+}
+
+func (r revision) equal(o revision) bool {
+	return r.Hash == o.Hash && r.Sequence == o.Sequence && r.Modified.Equal(o.Modified) &&
+		r.Removed.Equal(o.Removed) && r.Expired == o.Expired && string(r.Event) == string(o.Event)
+}
+
+// journalState is one conference's journal as revise reads it.
+type journalState struct {
+	records map[string]revision // by session GUID
+	// recovered is when the journal was started afresh after its file was
+	// damaged; zero otherwise. See sequenceFloor.
+	recovered time.Time
+}
+
+// journalChanges is what revise noticed, to log, and the records to write.
+type journalChanges struct {
+	writes                                       map[string]revision
+	added, changed, cancelled, restored, expired int
+}
+
+func (c journalChanges) log(ctx context.Context, logger *slog.Logger, acronym string) {
+	if c.changed+c.cancelled+c.restored+c.expired == 0 {
+		return
+	}
+	logger.InfoContext(ctx, "schedule changes recorded", "conference", acronym, "changed", c.changed,
+		"cancelled", c.cancelled, "restored", c.restored, "expired", c.expired, "new", c.added)
+}
+
+// revise applies the journal st to the source schedule src at now: the
+// heart of every Journal. Sessions seen for the first time get SEQUENCE 0
+// and the schedule's Updated, so a first load renders exactly as without a
+// journal; a material change, a removal and a return each add 1 to SEQUENCE
+// and stamp the session with now.
+func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (*Schedule, journalChanges, error) {
+	now = now.UTC().Truncate(time.Second) // RFC 5545 times have seconds
+	ch := journalChanges{writes: make(map[string]revision)}
+	firstSeq, firstModified := 0, src.Updated
+	if !st.recovered.IsZero() {
+		firstSeq, firstModified = sequenceFloor(st.recovered), maxTime(src.Updated, st.recovered)
+	}
+
+	events := make([]Event, 0, len(src.Events))
+	live := make(map[string]bool, 3*len(src.Events)) // GUIDs, IDs and slugs of the source
+	for _, e := range src.Events {
+		live[e.GUID], live["id:"+e.ID], live["slug:"+e.Slug] = true, true, true
+		data, err := marshalEvent(e)
+		if err != nil {
+			return nil, ch, err
+		}
+		old, known := st.records[e.GUID]
+		r := old
+		r.Hash, r.Event = materialHash(e), data
+		switch {
+		case !known:
+			r.Sequence, r.Modified = firstSeq, firstModified
+			ch.added++
+		case !old.Removed.IsZero(): // back after a cancellation
+			r.Sequence, r.Modified, r.Removed, r.Expired = old.Sequence+1, now, time.Time{}, false
+			ch.restored++
+		case old.Hash != r.Hash:
+			r.Sequence, r.Modified = old.Sequence+1, now
+			ch.changed++
+		}
+		if !known || !r.equal(old) {
+			ch.writes[e.GUID] = r
+		}
+		e.Sequence, e.Modified, e.Cancelled = r.Sequence, r.Modified, false
+		events = append(events, e)
+	}
+
+	for _, guid := range slices.Sorted(maps.Keys(st.records)) {
+		old := st.records[guid]
+		if live[guid] || old.Expired {
+			continue
+		}
+		r := old
+		if r.Removed.IsZero() {
+			r.Sequence, r.Modified, r.Removed = old.Sequence+1, now, now
+			ch.cancelled++
+		}
+		if now.Sub(r.Removed) >= keep {
+			r.Expired, r.Event = true, nil
+			ch.expired++
+		}
+		if !r.equal(old) {
+			ch.writes[guid] = r
+		}
+		if r.Expired {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(r.Event, &e); err != nil {
+			return nil, ch, fmt.Errorf("journal of %s: session %s: %w", src.Conference.Acronym, guid, err)
+		}
+		e.GUID, e.Sequence, e.Modified, e.Cancelled = guid, r.Sequence, r.Modified, true
+		// The source may have given a new session the old one's id or
+		// slug; the live session keeps it, for /sessions/{id}.ics.
+		if live["id:"+e.ID] {
+			e.ID = ""
+		}
+		if live["slug:"+e.Slug] {
+			e.Slug = ""
+		}
+		events = append(events, e)
+	}
+
+	s, err := NewSchedule(src.Conference, events)
+	if err != nil {
+		return nil, ch, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
+	}
+	s.Updated, s.Warnings = src.Updated, src.Warnings
+	s.Version = revisedVersion(src.Version, s)
+	return s, ch, nil
+}
+
+// sequenceFloor is the SEQUENCE of every session in a journal started
+// afresh at t after the old one was lost: the seconds since 2020. It is
+// higher than any SEQUENCE the lost journal gave, because counting from 0
+// (or from an earlier floor) a session would have had to change more than
+// once a second, each change noticed by a load of its own. It fits RFC
+// 5545's INTEGER (32 bits) until 2088.
+func sequenceFloor(t time.Time) int {
+	return max(1, int(t.Sub(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))/time.Second))
+}
+
+// materialHash identifies what makes a session worth a new SEQUENCE (RFC
+// 5545 §3.8.7.4): when and where it is, what it is called and who gives it.
+// Other fields (abstract, links, track) are rendered but do not bump it.
+// The "v1" prefix changes if the fields ever do, which bumps every session
+// once.
+func materialHash(e Event) string {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field("v1")
+	field(e.Start.UTC().Format(time.RFC3339))
+	field(e.Duration.String())
+	field(e.Room)
+	field(fmt.Sprint(e.Online))
+	field(e.Title)
+	for _, p := range e.Speakers {
+		field(p.Name)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// marshalEvent is the compact JSON of e's content, without its revision.
+func marshalEvent(e Event) ([]byte, error) {
+	e.Sequence, e.Modified, e.Cancelled = 0, time.Time{}, false
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", e.GUID, err)
+	}
+	return data, nil
+}
+
+// revisedVersion is the source version when no event has a revision of its
+// own (a first load), and otherwise the source version followed by a hash
+// of the revisions: the render cache is keyed by Version, and a session's
+// cancellation expiring changes the feeds but not the source.
+func revisedVersion(source string, s *Schedule) string {
+	var h hash.Hash
+	for _, e := range s.Events {
+		if e.Sequence == 0 && !e.Cancelled && (e.Modified.IsZero() || e.Modified.Equal(s.Updated)) {
+			continue
+		}
+		if h == nil {
+			h = sha256.New()
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%t\x00", e.GUID, e.Sequence, e.Modified.Unix(), e.Cancelled)
+		if e.Cancelled {
+			data, _ := marshalEvent(e) // it was unmarshalled from JSON
+			h.Write(data)
+		}
+	}
+	if h == nil {
+		return source
+	}
+	return source + "+" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// LastModified is when the newest of events last changed: the schedule's
+// Updated, or a later change the journal noticed. It suits HTTP
+// Last-Modified, which must grow when a feed's content does.
+func (s *Schedule) LastModified(events []Event) time.Time {
+	t := s.Updated
+	for _, e := range events {
+		t = maxTime(t, e.Modified)
+	}
+	return t
+}
+
+// MemoryJournal is a Journal held in memory: it starts at the first load
+// and is lost on restart, when every SEQUENCE starts again from 0, lower
+// than clients saw. Use a BoltJournal to keep it.
+type MemoryJournal struct {
+	opts         JournalOptions
+	mu           sync.Mutex
+	byConference map[string]map[string]revision
+}
+
+// NewMemoryJournal returns an empty journal held in memory.
+func NewMemoryJournal(opts JournalOptions) *MemoryJournal {
+	return &MemoryJournal{opts: opts, byConference: make(map[string]map[string]revision)}
+}
+
+// Apply implements Journal.
+func (j *MemoryJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (*Schedule, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	a := s.Conference.Acronym
+	records := j.byConference[a]
+	revised, ch, err := revise(s, journalState{records: records}, now, j.opts.keep())
+	if err != nil {
+		return nil, err
+	}
+	if records == nil {
+		records = make(map[string]revision, len(ch.writes))
+		j.byConference[a] = records
+	}
+	maps.Copy(records, ch.writes)
+	ch.log(ctx, j.opts.logger(), a)
+	return revised, nil
+}
+
+// Close implements Journal; it forgets everything.
+func (j *MemoryJournal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	clear(j.byConference)
+	return nil
+}

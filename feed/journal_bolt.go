@@ -1,0 +1,234 @@
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// BoltJournal is a Journal kept in one bbolt file: a copy-on-write B+tree
+// whose transactions are fsynced before they count, so a crash loses
+// nothing committed. Each Apply is one transaction. bbolt locks the file:
+// one process at a time, so replicas cannot share it (see the README).
+type BoltJournal struct {
+	db        *bolt.DB
+	opts      JournalOptions
+	recovered time.Time // when this journal replaced a damaged one; zero if it never did
+}
+
+// The layout of the file: meta holds the format and the recovery time;
+// conferences holds a bucket per acronym, of revision JSON by session GUID.
+var (
+	bucketMeta        = []byte("meta")
+	bucketConferences = []byte("conferences")
+	keyFormat         = []byte("format")
+	keyRecovered      = []byte("recovered")
+)
+
+const journalFormat = "1"
+
+// errJournalDamaged marks a journal file that cannot be read; OpenBoltJournal
+// moves it aside and starts afresh.
+var errJournalDamaged = errors.New("journal file damaged")
+
+// errNoChanges rolls back a transaction that has nothing to write, so a
+// reload that changes nothing costs no fsync.
+var errNoChanges = errors.New("no changes")
+
+// OpenBoltJournal opens the journal at path, creating it if needed.
+//
+// A file that is not a readable journal (not bbolt, a bad checksum, a
+// record that does not decode) is moved aside to path.damaged-<time>, the
+// recovery is logged as an error, and a fresh journal starts whose sessions
+// get a SEQUENCE from the clock (see sequenceFloor): higher than any the lost
+// journal gave, since clients ignore an update whose SEQUENCE is not. A file
+// locked by another process is an error, not damage.
+func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
+	db, err := openBolt(path)
+	if errors.Is(err, errJournalDamaged) {
+		db, err = recoverBolt(path, err, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	j := &BoltJournal{db: db, opts: opts}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketConferences); err != nil {
+			return err
+		}
+		switch f := meta.Get(keyFormat); {
+		case f == nil:
+			if err := meta.Put(keyFormat, []byte(journalFormat)); err != nil {
+				return err
+			}
+		case string(f) != journalFormat:
+			return fmt.Errorf("format %q is not %q: written by another version of confcal", f, journalFormat)
+		}
+		if v := meta.Get(keyRecovered); v != nil {
+			return j.recovered.UnmarshalText(v)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return j, nil
+}
+
+// openBolt opens path and reads every record once, so that damage shows
+// now, as errJournalDamaged, rather than in the middle of a reload.
+func openBolt(path string) (*bolt.DB, error) {
+	db, err := readBolt(path)
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("journal %s is locked by another process: a bbolt file serves one process at a time", path)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return nil, fmt.Errorf("journal %s: %w: %w", path, errJournalDamaged, err)
+	case err != nil:
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// readBolt opens path and decodes every record, turning what bbolt does
+// on pages it cannot make sense of (a panic, a memory fault) into
+// errJournalDamaged.
+func readBolt(path string) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", errJournalDamaged, p)
+		}
+		if err != nil && db != nil {
+			db.Close()
+			db = nil
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return db, err
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		confs := tx.Bucket(bucketConferences)
+		if confs == nil {
+			return nil
+		}
+		return confs.ForEachBucket(func(acronym []byte) error {
+			return confs.Bucket(acronym).ForEach(func(guid, v []byte) error {
+				var r revision
+				if err := json.Unmarshal(v, &r); err != nil {
+					return fmt.Errorf("%w: conference %s, session %s: %w", errJournalDamaged, acronym, guid, err)
+				}
+				return nil
+			})
+		})
+	})
+	return db, err
+}
+
+// recoverBolt moves the damaged file at path aside and starts a fresh
+// journal there that records when it started, for sequenceFloor.
+func recoverBolt(path string, damage error, opts JournalOptions) (*bolt.DB, error) {
+	now := time.Now().UTC()
+	aside := path + ".damaged-" + now.Format("20060102T150405Z")
+	if err := os.Rename(path, aside); err != nil {
+		return nil, fmt.Errorf("%w; moving it aside failed: %w", damage, err)
+	}
+	db, err := openBolt(path)
+	if err != nil {
+		return nil, err
+	}
+	stamp, _ := now.MarshalText()
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyRecovered, stamp)
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	opts.logger().Error("JOURNAL DAMAGED: moved it aside and started a fresh one; every session's SEQUENCE restarts from a clock-derived floor so that calendar apps still accept updates, and sessions removed before now will not show as cancelled",
+		"damaged", aside, "journal", path, "err", damage, "sequence_floor", sequenceFloor(now))
+	return db, nil
+}
+
+// Apply implements Journal, in one bbolt transaction.
+func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (revised *Schedule, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	a := s.Conference.Acronym
+	var ch journalChanges
+	err = func() (err error) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if p := recover(); p != nil { // bbolt has rolled back
+				err = fmt.Errorf("%w: %v", errJournalDamaged, p)
+			}
+		}()
+		return j.db.Update(func(tx *bolt.Tx) error {
+			confs := tx.Bucket(bucketConferences)
+			st := journalState{records: make(map[string]revision), recovered: j.recovered}
+			if b := confs.Bucket([]byte(a)); b != nil {
+				err := b.ForEach(func(guid, v []byte) error {
+					var r revision
+					if err := json.Unmarshal(v, &r); err != nil {
+						return fmt.Errorf("%w: session %s: %w", errJournalDamaged, guid, err)
+					}
+					st.records[string(guid)] = r
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			var err error
+			revised, ch, err = revise(s, st, now, j.opts.keep())
+			if err != nil {
+				return err
+			}
+			if len(ch.writes) == 0 {
+				return errNoChanges
+			}
+			b, err := confs.CreateBucketIfNotExists([]byte(a))
+			if err != nil {
+				return err
+			}
+			for _, guid := range slices.Sorted(maps.Keys(ch.writes)) {
+				v, err := json.Marshal(ch.writes[guid])
+				if err != nil {
+					return err
+				}
+				if err := b.Put([]byte(guid), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}()
+	if err != nil && !errors.Is(err, errNoChanges) {
+		return nil, fmt.Errorf("journal of %s: %w", a, err)
+	}
+	ch.log(ctx, j.opts.logger(), a)
+	return revised, nil
+}
+
+// Close implements Journal.
+func (j *BoltJournal) Close() error { return j.db.Close() }

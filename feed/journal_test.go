@@ -1,0 +1,638 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/confcal/confcal/fixtures"
+)
+
+// Load times of the journal tests: the clock enters only through these.
+var (
+	t1 = time.Date(2024, 3, 20, 8, 0, 0, 0, time.UTC)
+	t2 = time.Date(2024, 3, 25, 9, 30, 0, 0, time.UTC)
+	t3 = time.Date(2024, 3, 28, 17, 15, 0, 0, time.UTC)
+)
+
+// The sessions of the mini schedule, by GUID.
+const (
+	guidOpening = "11111111-1111-4111-8111-111111111111"
+	guidBorrow  = "22222222-2222-4222-8222-222222222222"
+	guidRemote  = "33333333-3333-4333-8333-333333333333"
+	guidLunch   = "44444444-4444-4444-8444-444444444444"
+	guidNew     = "55555555-5555-4555-8555-555555555555"
+)
+
+// miniVersion is the mini schedule as its source would give it after edit,
+// with its own source version.
+func miniVersion(t testing.TB, version string, edit func(events []Event) []Event) *Schedule {
+	t.Helper()
+	base := miniSchedule(t)
+	events := slices.Clone(base.Events)
+	if edit != nil {
+		events = edit(events)
+	}
+	s, err := NewSchedule(base.Conference, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Version, s.Updated = version, base.Updated
+	return s
+}
+
+// miniV2 has one session renamed, one moved, one removed and one added;
+// "Borrowing without tears" (the only Rust session) is untouched.
+func miniV2(t testing.TB) *Schedule {
+	return miniVersion(t, "v2", func(events []Event) []Event {
+		var out []Event
+		for _, e := range events {
+			switch e.GUID {
+			case guidOpening:
+				e.Title = "Opening and welcome"
+			case guidLunch:
+				e.Start = e.Start.Add(30 * time.Minute)
+			case guidRemote:
+				continue
+			}
+			out = append(out, e)
+		}
+		return append(out, Event{GUID: guidNew, ID: "5", Slug: "mini-5-new", Start: out[0].Start.Add(26 * time.Hour),
+			Duration: 30 * time.Minute, Room: "Hall A", Title: "A late addition", Type: "talk",
+			Track: Track{Name: "Go & Friends"}, Speakers: []Speaker{{ID: "p2", Name: "Zhangyang “Atlas” Wang"}}})
+	})
+}
+
+// journals are the implementations every behavioural test runs on; reopen
+// closes a bolt journal and opens its file again, as a restart does.
+type journalCase struct {
+	name   string
+	open   func(t *testing.T, opts JournalOptions) Journal
+	reopen func(t *testing.T, j Journal) Journal
+}
+
+func journalCases() []journalCase {
+	var path string
+	openBolt := func(t *testing.T, opts JournalOptions) Journal {
+		t.Helper()
+		path = filepath.Join(t.TempDir(), "state.db")
+		return mustOpenBolt(t, path, opts)
+	}
+	return []journalCase{
+		{"memory", func(t *testing.T, opts JournalOptions) Journal {
+			if opts.Logger == nil {
+				opts.Logger = discard()
+			}
+			return NewMemoryJournal(opts)
+		}, nil},
+		{"bolt", openBolt, nil},
+		{"bolt_restarted", openBolt, func(t *testing.T, j Journal) Journal {
+			t.Helper()
+			opts := j.(*BoltJournal).opts
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return mustOpenBolt(t, path, opts)
+		}},
+	}
+}
+
+func mustOpenBolt(t *testing.T, path string, opts JournalOptions) *BoltJournal {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = discard()
+	}
+	j, err := OpenBoltJournal(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func mustApply(t *testing.T, j Journal, s *Schedule, now time.Time) *Schedule {
+	t.Helper()
+	out, err := j.Apply(context.Background(), s, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func mustEvent(t *testing.T, s *Schedule, guid string) Event {
+	t.Helper()
+	e, ok := s.Event(guid)
+	if !ok {
+		t.Fatalf("no session %s in the schedule", guid)
+	}
+	return e
+}
+
+// vevents splits a rendered calendar into its VEVENTs, by UID.
+func vevents(t *testing.T, data []byte) map[string]string {
+	t.Helper()
+	out := make(map[string]string)
+	uid := regexp.MustCompile(`(?m)^UID:(.*)\r$`)
+	for _, block := range regexp.MustCompile(`(?s)BEGIN:VEVENT\r\n.*?END:VEVENT\r\n`).FindAll(data, -1) {
+		m := uid.FindSubmatch(block)
+		if m == nil {
+			t.Fatalf("VEVENT without UID:\n%s", block)
+		}
+		out[string(m[1])] = string(block)
+	}
+	return out
+}
+
+func renderFeed(t *testing.T, s *Schedule, f Filter) []byte {
+	t.Helper()
+	data := render(t, Calendar(s, s.Select(f), View{Name: s.Name(f), Zone: mustZone(t, "Europe/Berlin"), Alarm: 10 * time.Minute}))
+	checkRFC5545(t, data)
+	return data
+}
+
+// TestJournalFirstLoad: a first load with a fresh journal renders exactly
+// as without a journal, so the golden files hold, and keeps the Version.
+func TestJournalFirstLoad(t *testing.T) {
+	for _, jc := range journalCases() {
+		t.Run(jc.name, func(t *testing.T) {
+			src := miniSchedule(t)
+			got := mustApply(t, jc.open(t, JournalOptions{}), src, t1)
+			if got.Version != src.Version {
+				t.Errorf("Version %q, want the source's %q", got.Version, src.Version)
+			}
+			for _, f := range []Filter{{}, {Tracks: []string{"rust"}}, {Speakers: []string{"jurgen-schmidhuber"}}} {
+				if a, b := renderFeed(t, src, f), renderFeed(t, got, f); !bytes.Equal(a, b) {
+					t.Errorf("feed %s differs after a first load through the journal:\n%s\n---\n%s", f.Key(), a, b)
+				}
+			}
+		})
+	}
+}
+
+// TestJournalChanges loads v1, then v2 with a renamed, a moved, a removed
+// and a new session, and checks what the feeds say about each, with a
+// restart between the loads for the bolt journal.
+func TestJournalChanges(t *testing.T) {
+	for _, jc := range journalCases() {
+		t.Run(jc.name, func(t *testing.T) {
+			j := jc.open(t, JournalOptions{})
+			first := mustApply(t, j, miniSchedule(t), t1)
+			if jc.reopen != nil {
+				j = jc.reopen(t, j)
+			}
+			second := mustApply(t, j, miniV2(t), t2)
+			updated := first.Updated
+
+			tests := []struct {
+				guid      string
+				seq       int
+				modified  time.Time
+				cancelled bool
+			}{
+				{guidOpening, 1, t2, false}, // renamed
+				{guidBorrow, 0, updated, false},
+				{guidRemote, 1, t2, true}, // removed
+				{guidLunch, 1, t2, false}, // moved
+				{guidNew, 0, updated, false},
+			}
+			for _, tc := range tests {
+				e := mustEvent(t, second, tc.guid)
+				if e.Sequence != tc.seq || !e.Modified.Equal(tc.modified) || e.Cancelled != tc.cancelled {
+					t.Errorf("%s (%q): sequence %d, modified %v, cancelled %v; want %d, %v, %v",
+						tc.guid, e.Title, e.Sequence, e.Modified, e.Cancelled, tc.seq, tc.modified, tc.cancelled)
+				}
+			}
+			if len(second.Events) != 5 {
+				t.Errorf("%d sessions, want 5 (4 live, 1 cancelled)", len(second.Events))
+			}
+			if second.Version == first.Version || !strings.HasPrefix(second.Version, "v2+") {
+				t.Errorf("Version %q after changes (first %q)", second.Version, first.Version)
+			}
+
+			all1, all2 := renderFeed(t, first, Filter{}), renderFeed(t, second, Filter{})
+			ev1, ev2 := vevents(t, all1), vevents(t, all2)
+			if ev1[guidBorrow] != ev2[guidBorrow] {
+				t.Errorf("the untouched session's VEVENT changed:\n%s\n---\n%s", ev1[guidBorrow], ev2[guidBorrow])
+			}
+			for _, want := range []string{"SEQUENCE:1\r\n", "DTSTAMP:20240325T093000Z\r\n", "LAST-MODIFIED:20240325T093000Z\r\n",
+				"STATUS:CANCELLED\r\n", "SUMMARY:Cancelled: A talk across the clock change\r\n", "TRANSP:TRANSPARENT\r\n"} {
+				if !strings.Contains(ev2[guidRemote], want) {
+					t.Errorf("the removed session lacks %q:\n%s", want, ev2[guidRemote])
+				}
+			}
+			if strings.Contains(ev2[guidRemote], "BEGIN:VALARM") {
+				t.Error("a cancelled session keeps its reminder")
+			}
+			for _, want := range []string{"SEQUENCE:1\r\n", "LAST-MODIFIED:20240325T093000Z\r\n", "STATUS:CONFIRMED\r\n", "SUMMARY:Opening and welcome\r\n"} {
+				if !strings.Contains(ev2[guidOpening], want) {
+					t.Errorf("the renamed session lacks %q:\n%s", want, ev2[guidOpening])
+				}
+			}
+			if !strings.Contains(ev2[guidLunch], "DTSTART;TZID=Europe/Berlin:20240331T123000\r\n") || !strings.Contains(ev2[guidLunch], "SEQUENCE:1\r\n") {
+				t.Errorf("the moved session:\n%s", ev2[guidLunch])
+			}
+			if !strings.Contains(ev2[guidNew], "SEQUENCE:0\r\n") || !strings.Contains(ev2[guidNew], "DTSTAMP:20240301T120000Z\r\n") {
+				t.Errorf("the new session:\n%s", ev2[guidNew])
+			}
+
+			// A feed of untouched sessions keeps its bytes, hence its ETag.
+			rust := Filter{Tracks: []string{"rust"}}
+			if !bytes.Equal(renderFeed(t, first, rust), renderFeed(t, second, rust)) {
+				t.Error("the Rust feed, untouched, changed")
+			}
+			// The cancelled session is in the feeds whose filter it matched.
+			for _, f := range []Filter{{Tracks: []string{"go-friends"}}, {Speakers: []string{"jurgen-schmidhuber"}}} {
+				if _, ok := vevents(t, renderFeed(t, second, f))[guidRemote]; !ok {
+					t.Errorf("feed %s lacks the cancelled session", f.Key())
+				}
+			}
+			if !slices.IsSortedFunc(second.Events, func(a, b Event) int { return a.Start.Compare(b.Start) }) {
+				t.Error("sessions are not sorted by start")
+			}
+
+			// Loading v2 again changes nothing: later renders are deterministic.
+			if jc.reopen != nil {
+				j = jc.reopen(t, j)
+			}
+			again := mustApply(t, j, miniV2(t), t3)
+			if again.Version != second.Version || !bytes.Equal(renderFeed(t, again, Filter{}), all2) {
+				t.Errorf("reloading the same source changed the feeds (Version %s, was %s)", again.Version, second.Version)
+			}
+		})
+	}
+}
+
+// TestJournalNotMaterial: a change of the abstract renders but keeps the
+// SEQUENCE; a change of speakers bumps it.
+func TestJournalNotMaterial(t *testing.T) {
+	j := NewMemoryJournal(JournalOptions{Logger: discard()})
+	mustApply(t, j, miniSchedule(t), t1)
+	edit := func(f func(e *Event)) func([]Event) []Event {
+		return func(events []Event) []Event {
+			for i := range events {
+				if events[i].GUID == guidBorrow {
+					f(&events[i])
+				}
+			}
+			return events
+		}
+	}
+	s := mustApply(t, j, miniVersion(t, "v2", edit(func(e *Event) { e.Abstract = "Shorter." })), t2)
+	if e := mustEvent(t, s, guidBorrow); e.Sequence != 0 || e.Abstract != "Shorter." {
+		t.Errorf("abstract change: sequence %d, abstract %q", e.Sequence, e.Abstract)
+	}
+	s = mustApply(t, j, miniVersion(t, "v3", edit(func(e *Event) { e.Speakers = append(e.Speakers, Speaker{ID: "p9", Name: "Ada"}) })), t3)
+	if e := mustEvent(t, s, guidBorrow); e.Sequence != 1 || !e.Modified.Equal(t3) {
+		t.Errorf("speaker change: sequence %d, modified %v", e.Sequence, e.Modified)
+	}
+}
+
+// TestJournalCancelledExpire: a removed session stays cancelled for
+// KeepCancelled, then leaves the feeds with a new Version though the source
+// is the same; when it comes back even later, its SEQUENCE still grows.
+func TestJournalCancelledExpire(t *testing.T) {
+	keep := 48 * time.Hour
+	for _, jc := range journalCases() {
+		t.Run(jc.name, func(t *testing.T) {
+			j := jc.open(t, JournalOptions{KeepCancelled: keep})
+			mustApply(t, j, miniSchedule(t), t1)
+			v2 := mustApply(t, j, miniV2(t), t2)
+			kept := mustApply(t, j, miniV2(t), t2.Add(keep-time.Second))
+			if e := mustEvent(t, kept, guidRemote); !e.Cancelled || e.Sequence != 1 || kept.Version != v2.Version {
+				t.Errorf("before KeepCancelled: %+v, Version %s (was %s)", e, kept.Version, v2.Version)
+			}
+			if jc.reopen != nil {
+				j = jc.reopen(t, j)
+			}
+			dropped := mustApply(t, j, miniV2(t), t2.Add(keep))
+			if _, ok := dropped.Event(guidRemote); ok || len(dropped.Events) != 4 {
+				t.Errorf("after KeepCancelled the session is still there (%d sessions)", len(dropped.Events))
+			}
+			if dropped.Version == v2.Version {
+				t.Error("dropping a cancelled session kept the Version: stale renders would be served")
+			}
+			back := mustApply(t, j, miniSchedule(t), t3.Add(keep))
+			if e := mustEvent(t, back, guidRemote); e.Cancelled || e.Sequence != 2 || !e.Modified.Equal(t3.Add(keep)) {
+				t.Errorf("session back after its cancellation expired: sequence %d, cancelled %v, modified %v", e.Sequence, e.Cancelled, e.Modified)
+			}
+		})
+	}
+}
+
+// TestJournalComesBack: a session removed and restored gets a new SEQUENCE
+// each time and is confirmed again.
+func TestJournalComesBack(t *testing.T) {
+	for _, jc := range journalCases() {
+		t.Run(jc.name, func(t *testing.T) {
+			j := jc.open(t, JournalOptions{})
+			mustApply(t, j, miniSchedule(t), t1)
+			mustApply(t, j, miniV2(t), t2)
+			if jc.reopen != nil {
+				j = jc.reopen(t, j)
+			}
+			back := mustApply(t, j, miniSchedule(t), t3)
+			e := mustEvent(t, back, guidRemote)
+			if e.Cancelled || e.Sequence != 2 || !e.Modified.Equal(t3) {
+				t.Errorf("restored session: cancelled %v, sequence %d, modified %v", e.Cancelled, e.Sequence, e.Modified)
+			}
+			if ev := vevents(t, renderFeed(t, back, Filter{}))[guidRemote]; !strings.Contains(ev, "STATUS:CONFIRMED\r\n") ||
+				!strings.Contains(ev, "SUMMARY:A talk across the clock change\r\n") || !strings.Contains(ev, "SEQUENCE:2\r\n") {
+				t.Errorf("restored session renders as:\n%s", ev)
+			}
+			// The new session of v2 is now gone, and the rename reverted.
+			if e := mustEvent(t, back, guidNew); !e.Cancelled || e.Sequence != 1 {
+				t.Errorf("session of v2 only: cancelled %v, sequence %d", e.Cancelled, e.Sequence)
+			}
+			if e := mustEvent(t, back, guidOpening); e.Sequence != 2 || e.Title != "Opening; welcome, everyone" {
+				t.Errorf("rename reverted: sequence %d, title %q", e.Sequence, e.Title)
+			}
+		})
+	}
+}
+
+// TestJournalCancelledKeepsSlot: a new session that takes the id and slug of
+// a removed one is the one /sessions/{id}.ics finds.
+func TestJournalCancelledKeepsSlot(t *testing.T) {
+	j := NewMemoryJournal(JournalOptions{Logger: discard()})
+	mustApply(t, j, miniSchedule(t), t1)
+	s := mustApply(t, j, miniVersion(t, "v2", func(events []Event) []Event {
+		for i := range events {
+			if events[i].GUID == guidRemote {
+				events[i].GUID = guidNew // the source regenerated its guid
+			}
+		}
+		return events
+	}), t2)
+	if e := mustEvent(t, s, "mini-3-remote"); e.GUID != guidNew || e.Cancelled {
+		t.Errorf("slug finds %s (cancelled %v), want the live session", e.GUID, e.Cancelled)
+	}
+	if e := mustEvent(t, s, guidRemote); !e.Cancelled || e.ID != "" || e.Slug != "" {
+		t.Errorf("cancelled twin: %+v", e)
+	}
+}
+
+// TestBoltJournalDamaged: a damaged file is moved aside, and the fresh
+// journal's SEQUENCE numbers are above any the old one gave, so calendar
+// apps still accept the updates.
+func TestBoltJournalDamaged(t *testing.T) {
+	damage := map[string]func(t *testing.T, path string){
+		"garbage": func(t *testing.T, path string) {
+			writeFile(t, path, bytes.Repeat([]byte("not a bbolt file\n"), 1000))
+		},
+		"bad_record": func(t *testing.T, path string) {
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			err = db.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketConferences).Bucket([]byte("mini2024")).Put([]byte(guidBorrow), []byte("{not json"))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+		"meta_pages": func(t *testing.T, path string) {
+			data := readFile(t, path)
+			for i := range 2 * 4096 { // both meta pages
+				data[i] ^= 0x5a
+			}
+			writeFile(t, path, data)
+		},
+	}
+	for name, spoil := range damage {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.db")
+			j := mustOpenBolt(t, path, JournalOptions{})
+			mustApply(t, j, miniSchedule(t), t1)
+			before := mustApply(t, j, miniV2(t), t2)
+			j.Close()
+			spoil(t, path)
+
+			var logs bytes.Buffer
+			start := time.Now()
+			j = mustOpenBolt(t, path, JournalOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			aside, _ := filepath.Glob(path + ".damaged-*")
+			if len(aside) != 1 {
+				t.Errorf("damaged file not moved aside: %v", aside)
+			}
+			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "JOURNAL DAMAGED") {
+				t.Errorf("recovery not logged loudly: %s", logs.String())
+			}
+			floor := sequenceFloor(start)
+			after := mustApply(t, j, miniV2(t), time.Now())
+			for _, e := range after.Events {
+				old, _ := before.Event(e.GUID)
+				if e.Sequence < floor || e.Sequence <= old.Sequence || e.Modified.Before(old.Modified) {
+					t.Errorf("%s: sequence %d (floor %d, was %d), modified %v (was %v)", e.GUID, e.Sequence, floor, old.Sequence, e.Modified, old.Modified)
+				}
+			}
+
+			// The recovery is recorded: after a restart, changes count on from the floor.
+			j.Close()
+			j = mustOpenBolt(t, path, JournalOptions{})
+			next := mustApply(t, j, miniSchedule(t), time.Now())
+			if a, b := mustEvent(t, next, guidOpening).Sequence, mustEvent(t, after, guidOpening).Sequence; a != b+1 {
+				t.Errorf("renamed back after the recovery: sequence %d, want %d", a, b+1)
+			}
+			if e := mustEvent(t, next, guidNew); !e.Cancelled || e.Sequence != mustEvent(t, after, guidNew).Sequence+1 {
+				t.Errorf("removed after the recovery: %+v", e)
+			}
+		})
+	}
+}
+
+// TestBoltJournalLocked: a second process (here a second open) gets a clear
+// error, and the file is not taken for damaged.
+func TestBoltJournalLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	mustOpenBolt(t, path, JournalOptions{})
+	_, err := OpenBoltJournal(path, JournalOptions{Logger: discard()})
+	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Errorf("second open: %v", err)
+	}
+	if aside, _ := filepath.Glob(path + ".damaged-*"); len(aside) != 0 {
+		t.Errorf("a locked file was moved aside: %v", aside)
+	}
+}
+
+// TestBoltJournalNotAFile: a path that cannot hold a journal is an error,
+// and nothing is moved.
+func TestBoltJournalNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := OpenBoltJournal(dir, JournalOptions{Logger: discard()}); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("journal in a directory's place: %v", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestJournalConcurrent applies schedules of two conferences from many
+// goroutines (run with -race): every result for the same input is the same.
+func TestJournalConcurrent(t *testing.T) {
+	for _, jc := range journalCases()[:2] {
+		t.Run(jc.name, func(t *testing.T) {
+			j := jc.open(t, JournalOptions{})
+			other := func() *Schedule {
+				s := miniV2(t)
+				conf := s.Conference
+				conf.Acronym = "other2024"
+				o, err := NewSchedule(conf, s.Events)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.Version, o.Updated = "o1", s.Updated
+				return o
+			}
+			mustApply(t, j, miniSchedule(t), t1)
+			want := mustApply(t, j, miniV2(t), t2).Version
+			var wg sync.WaitGroup
+			for i := range 8 {
+				wg.Go(func() {
+					src := miniV2(t)
+					if i%2 == 1 {
+						src = other()
+					}
+					s, err := j.Apply(context.Background(), src, t2.Add(time.Duration(i)*time.Second))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if i%2 == 0 && s.Version != want {
+						t.Errorf("Version %s, want %s", s.Version, want)
+					}
+					render(t, Calendar(s, s.Events, View{Zone: time.UTC}))
+				})
+			}
+			wg.Wait()
+		})
+	}
+}
+
+// dynnV2 is the workshop with one session renamed, one moved to the end of
+// the day and one whose guid the source regenerated (a removal and an
+// addition).
+func dynnV2() []byte {
+	data := renamed()
+	data = bytes.Replace(data,
+		[]byte(`"guid": "ca4db96a-0176-5c59-9138-6e76355ab3e1",
+                "date": "2022-07-22T11:00:00-04:00",
+                "start": "11:00",
+                "end": "2022-07-22T11:15:00-04:00",`),
+		[]byte(`"guid": "ca4db96a-0176-5c59-9138-6e76355ab3e1",
+                "date": "2022-07-22T20:30:00-04:00",
+                "start": "20:30",
+                "end": "2022-07-22T20:45:00-04:00",`), 1)
+	return bytes.Replace(data, []byte(`"guid": "fab154a8-2526-57df-aa42-e30b8787d8eb"`), []byte(`"guid": "0e2b9d4c-6b8a-4d36-9d1c-2f0b3c7a9e11"`), 1)
+}
+
+// TestReloaderJournal drives the reloader with a bolt journal over the
+// workshop: a reload with changes, a restart that keeps the revisions, a
+// cancellation expiring while the source stays the same, and a journal that
+// fails, which keeps the last good schedule serving.
+func TestReloaderJournal(t *testing.T) {
+	dir := t.TempDir()
+	schedule, state := filepath.Join(dir, "schedule.json"), filepath.Join(dir, "state.db")
+	writeFile(t, schedule, fixtures.DyNN2022)
+	const keep = 24 * time.Hour
+	clock := t1
+	start := func() (*Reloader, *Store, *prometheus.Registry, *BoltJournal) {
+		t.Helper()
+		j := mustOpenBolt(t, state, JournalOptions{KeepCancelled: keep})
+		reg := prometheus.NewRegistry()
+		r := NewReloader(slog.New(slog.NewTextHandler(io.Discard, nil)), reg, []Source{{Location: schedule}}, LoadOptions{})
+		r.SetJournal(j)
+		r.now = func() time.Time { return clock }
+		store, err := r.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, store, reg, j
+	}
+	r, store, _, j := start()
+	first := store.Default()
+	if first.Version != contentVersion(fixtures.DyNN2022) {
+		t.Errorf("first load Version %s", first.Version)
+	}
+
+	writeFile(t, schedule, dynnV2())
+	clock = t2
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	second := store.Default()
+	moved := mustEvent(t, second, "ca4db96a-0176-5c59-9138-6e76355ab3e1")
+	gone := mustEvent(t, second, "fab154a8-2526-57df-aa42-e30b8787d8eb")
+	added := mustEvent(t, second, "0e2b9d4c-6b8a-4d36-9d1c-2f0b3c7a9e11")
+	if moved.Sequence != 1 || !moved.Modified.Equal(t2) || !gone.Cancelled || gone.Sequence != 1 || added.Sequence != 0 ||
+		mustEvent(t, second, second.Events[0].GUID).Sequence != 1 {
+		t.Errorf("after the reload: moved %d, removed %d/%v, new %d, renamed %d",
+			moved.Sequence, gone.Sequence, gone.Cancelled, added.Sequence, second.Events[0].Sequence)
+	}
+	if second.Events[len(second.Events)-1].GUID != moved.GUID {
+		t.Error("the moved session is not sorted to the end of the day")
+	}
+	feed := func(s *Schedule) []byte {
+		return render(t, Calendar(s, s.Events, View{Zone: s.Conference.Location}))
+	}
+	want := feed(second)
+	ev1, ev2 := vevents(t, feed(first)), vevents(t, want)
+	untouched := 0
+	for _, e := range second.Events {
+		if e.Sequence == 0 && e.GUID != added.GUID {
+			untouched++
+			if ev1[e.GUID] != ev2[e.GUID] {
+				t.Errorf("the VEVENT of untouched %q changed", e.Title)
+			}
+		}
+	}
+	if untouched != len(first.Events)-3 {
+		t.Errorf("%d untouched sessions, want %d", untouched, len(first.Events)-3)
+	}
+
+	// A restart with the journal kept serves the same bytes.
+	j.Close()
+	r, store, reg, j := start()
+	if got := store.Default(); got.Version != second.Version || !bytes.Equal(feed(got), want) {
+		t.Errorf("after a restart: Version %s (want %s)", got.Version, second.Version)
+	}
+
+	// The source stays the same; the cancellation expires.
+	clock = t2.Add(keep - time.Minute)
+	if err := r.Reload(context.Background()); err != nil || store.Default().Version != second.Version {
+		t.Errorf("reload before the expiry changed the schedule (%v)", err)
+	}
+	clock = t2.Add(keep)
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	third := store.Default()
+	if _, ok := third.Event(gone.GUID); ok || third.Version == second.Version {
+		t.Errorf("the expired cancellation is still served (Version %s)", third.Version)
+	}
+
+	// A journal that fails: the last good schedule keeps serving.
+	j.Close()
+	writeFile(t, schedule, fixtures.DyNN2022)
+	if err := r.Reload(context.Background()); err == nil {
+		t.Error("reload with a closed journal succeeded")
+	}
+	if store.Default() != third || loads(t, reg, resultError) != 1 {
+		t.Error("a journal failure replaced the schedule or was not counted")
+	}
+}
