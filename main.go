@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	confcal [-addr :8080] [-schedule PATH|URL ...] [-schedule-tz ZONE] [-base-url URL]
+//	confcal [-addr :8080] [-schedule PATH|URL ...] [-schedule-tz ZONE] [-base-url URL] [-state FILE]
 //
 // Every flag has an environment fallback CONFCAL_<NAME> (e.g. CONFCAL_ADDR).
 // With no -schedule, the embedded ICML 2022 DyNN workshop is served.
@@ -59,7 +59,10 @@ type config struct {
 	logFormat   string
 	healthcheck bool
 	shutdown    time.Duration
+	drain       time.Duration
 	reload      time.Duration
+	state       string
+	keep        time.Duration
 }
 
 // stringList is a repeatable flag.
@@ -87,6 +90,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Int64Var(&c.cacheBytes, "cache-bytes", feed.DefaultCacheBytes, "byte budget of the render cache")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.reload, "reload-interval", time.Minute, "how often to re-read schedules for changes (files by content hash, URLs conditionally); 0 disables polling (SIGHUP still reloads)")
+	fs.StringVar(&c.state, "state", "", "file of the change journal, which keeps SEQUENCE numbers and cancelled sessions across restarts (default: in memory, from the first load)")
+	fs.DurationVar(&c.keep, "keep-cancelled", feed.DefaultKeepCancelled, "how long a session that vanished from its schedule stays in feeds as cancelled")
+	fs.DurationVar(&c.drain, "drain-delay", 0, "on SIGTERM, how long to answer /readyz with 503 before closing the listener, so load balancers stop sending traffic first")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	fs.BoolVar(&c.healthcheck, "healthcheck", false, "check the health of a running instance at -addr and exit (for container health checks)")
 	fs.Usage = func() {
@@ -117,6 +123,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	})
 	c.schedules = schedules
+	if err == nil && c.keep <= 0 {
+		return c, fmt.Errorf("-keep-cancelled %v: must be positive", c.keep)
+	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("-log-format %q: use text or json", c.logFormat)
 	}
@@ -148,6 +157,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		buildInfo(),
 	)
 	reloader := feed.NewReloader(logger, reg, sources(cfg), feed.LoadOptions{TimeZone: cfg.scheduleTZ})
+	journal, err := openJournal(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer journal.Close() // after the reload loop below has stopped
+	reloader.SetJournal(journal)
 	store, err := reloader.Start(ctx)
 	if err != nil {
 		return err
@@ -205,6 +220,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	draining.Store(true)
+	if cfg.drain > 0 {
+		logger.Info("draining: /readyz answers 503", "for", cfg.drain)
+		time.Sleep(cfg.drain)
+	}
 	logger.Info("shutting down", "timeout", cfg.shutdown)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdown)
 	defer cancel()
@@ -212,6 +231,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openJournal opens the change journal: the -state file, or one in memory.
+// A damaged file is moved aside and replaced (see feed.OpenBoltJournal).
+func openJournal(cfg config, logger *slog.Logger) (feed.Journal, error) {
+	opts := feed.JournalOptions{KeepCancelled: cfg.keep, Logger: logger}
+	if cfg.state == "" {
+		return feed.NewMemoryJournal(opts), nil
+	}
+	j, err := feed.OpenBoltJournal(cfg.state, opts)
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 // displayAddr is a listen address as a person would type it in a browser.

@@ -297,3 +297,30 @@ func readFixture(t *testing.T) []byte {
 	}
 	return b
 }
+
+// TestDrainDelay: on shutdown with -drain-delay, /readyz turns 503 while
+// the listener still serves, so balancers stop sending traffic first.
+func TestDrainDelay(t *testing.T) {
+	inst := start(t, nil, "-drain-delay", "2s")
+	if resp, _ := fetch(t, inst.url+"/readyz", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz = %d before shutdown", resp.StatusCode)
+	}
+	inst.cancel()
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for {
+		resp, _ := fetch(t, inst.url+"/readyz", nil)
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d while draining", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp, _ := fetch(t, inst.url+"/feed.ics", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("feeds stopped during the drain delay: %d", resp.StatusCode)
+	}
+	if err := inst.stop(t); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
