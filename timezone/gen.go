@@ -1,26 +1,34 @@
 //go:build ignore
 
-// gen writes tables.go from the zone data this machine has, so that no table
-// in this package is typed by hand:
+// gen copies the Go toolchain's lib/time/zoneinfo.zip (the database that
+// time/tzdata embeds) to zoneinfo.zip, the zone database that Load reads, and
+// writes tables.go from the zone data this machine has, so that no table in
+// this package is typed by hand:
 //
 //   - canonical zone names: every "Z" line of tzdata.zi (Debian package tzdata)
-//     that is also a file in the Go toolchain's lib/time/zoneinfo.zip, the
-//     database that time/tzdata embeds;
+//     that is also a file in zoneinfo.zip;
 //   - links (backward-compatible names): every "L target link" line of tzdata.zi
 //     whose target is a canonical name;
 //   - Windows zone names: the territory "001" mappings of CLDR's
 //     common/supplemental/windowsZones.xml (Debian package unicode-cldr-core),
 //     resolved through the links to canonical IANA names;
 //   - TZDataVersion: the DATA= line of the toolchain's lib/time/update.bash,
-//     the script that built zoneinfo.zip.
+//     the script that built zoneinfo.zip;
+//   - zoneinfoSHA256: the SHA-256 of zoneinfo.zip, which a test compares with
+//     the embedded file, so that the tables and TZDataVersion cannot describe
+//     another zip than the one Load reads.
 //
-// Run it with `go generate ./timezone/` after updating Go, tzdata or CLDR.
+// Run it with `go generate ./timezone/` after updating Go, tzdata or CLDR: the
+// zone database changes only then, never with the toolchain that builds the
+// binary or with the host's /usr/share/zoneinfo.
 package main
 
 import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -38,6 +46,7 @@ func main() {
 	tzdataZi := flag.String("tzdata", "/usr/share/zoneinfo/tzdata.zi", "tzdata.zi (zic input with Z and L lines)")
 	cldrDir := flag.String("cldr", "/usr/share/unicode/cldr/common", "CLDR common/ directory")
 	out := flag.String("o", "tables.go", "output file")
+	zipOut := flag.String("zip", "zoneinfo.zip", "where to copy the toolchain's zoneinfo.zip")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("gen: ")
@@ -45,7 +54,9 @@ func main() {
 	goroot := goEnv("GOROOT")
 	goVersion := goEnv("GOVERSION")
 	zipPath := filepath.Join(goroot, "lib", "time", "zoneinfo.zip")
-	inZip := zipNames(zipPath)
+	zipData := readFile(zipPath)
+	inZip := zipNames(zipPath, zipData)
+	zipSum := sha256.Sum256(zipData)
 	tzVersion := matchFile(filepath.Join(goroot, "lib", "time", "update.bash"), `(?m)^DATA=(\S+)$`)
 
 	ziVersion, zones, links := readZi(*tzdataZi)
@@ -121,11 +132,13 @@ func main() {
 	fmt.Fprintf(&b, "//   links: %s (tzdata %s)\n", *tzdataZi, ziVersion)
 	fmt.Fprintf(&b, "//   Windows names: %s (CLDR %s, typeVersion %s)\n\n", winPath, cldrVersion, doc.Maps[0].TypeVersion)
 	fmt.Fprintf(&b, "package timezone\n\n")
-	fmt.Fprintf(&b, "// TZDataVersion is the IANA tz database release embedded by time/tzdata in\n")
-	fmt.Fprintf(&b, "// the Go toolchain (%s) that generated the zone tables. Binaries built with\n", goVersion)
-	fmt.Fprintf(&b, "// another toolchain embed that toolchain's release; see lib/time/update.bash\n")
-	fmt.Fprintf(&b, "// under `go env GOROOT`.\n")
+	fmt.Fprintf(&b, "// TZDataVersion is the IANA tz database release in zoneinfo.zip, the zone\n")
+	fmt.Fprintf(&b, "// database that Load reads: a copy of lib/time/zoneinfo.zip of %s,\n", goVersion)
+	fmt.Fprintf(&b, "// embedded in the package. It is the same whatever toolchain builds the\n")
+	fmt.Fprintf(&b, "// binary and whatever zoneinfo the host has.\n")
 	fmt.Fprintf(&b, "const TZDataVersion = %q\n\n", tzVersion)
+	fmt.Fprintf(&b, "// zoneinfoSHA256 is the SHA-256 of zoneinfo.zip as gen.go copied it.\n")
+	fmt.Fprintf(&b, "const zoneinfoSHA256 = %q\n\n", hex.EncodeToString(zipSum[:]))
 	fmt.Fprintf(&b, "// linksVersion is the tz release whose tzdata.zi gave the links table.\n")
 	fmt.Fprintf(&b, "const linksVersion = %q\n\n", ziVersion)
 	fmt.Fprintf(&b, "// cldrVersion is the CLDR release whose windowsZones.xml gave windowsZones.\n")
@@ -153,10 +166,14 @@ func main() {
 	if err != nil {
 		log.Fatalf("format: %v", err)
 	}
+	if err := os.WriteFile(*zipOut, zipData, 0o644); err != nil {
+		log.Fatal(err)
+	}
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("wrote %s: %d zones, %d links, %d Windows names", *out, len(canonical), len(linkPairs), len(windows))
+	log.Printf("wrote %s (tzdata %s, %d bytes) and %s: %d zones, %d links, %d Windows names",
+		*zipOut, tzVersion, len(zipData), *out, len(canonical), len(linkPairs), len(windows))
 }
 
 func goEnv(name string) string {
@@ -183,14 +200,20 @@ func matchFile(path, expr string) string {
 	return string(m[1])
 }
 
-func zipNames(path string) map[string]bool {
-	r, err := zip.OpenReader(path)
+// zipNames returns the names of the files in the zip data, which came from
+// path. Every file must be stored (not compressed), as Go's update.bash
+// makes them: Load then reads a zone straight from the embedded bytes,
+// without inflating anything.
+func zipNames(path string, data []byte) map[string]bool {
+	r, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		log.Fatal(err)
+		log.Fatalf("%s: %v", path, err)
 	}
-	defer r.Close()
 	names := make(map[string]bool, len(r.File))
 	for _, f := range r.File {
+		if f.Method != zip.Store {
+			log.Fatalf("%s: %s is compressed (method %d), want stored", path, f.Name, f.Method)
+		}
 		names[f.Name] = true
 	}
 	return names

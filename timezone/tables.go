@@ -7,11 +7,14 @@
 
 package timezone
 
-// TZDataVersion is the IANA tz database release embedded by time/tzdata in
-// the Go toolchain (go1.26.8) that generated the zone tables. Binaries built with
-// another toolchain embed that toolchain's release; see lib/time/update.bash
-// under `go env GOROOT`.
+// TZDataVersion is the IANA tz database release in zoneinfo.zip, the zone
+// database that Load reads: a copy of lib/time/zoneinfo.zip of go1.26.8,
+// embedded in the package. It is the same whatever toolchain builds the
+// binary and whatever zoneinfo the host has.
 const TZDataVersion = "2025c"
+
+// zoneinfoSHA256 is the SHA-256 of zoneinfo.zip as gen.go copied it.
+const zoneinfoSHA256 = "8f55634d05f8bca1f7bc7c69c5933428c69357e0bdf565e5ba224e3f88ff12e8"
 
 // linksVersion is the tz release whose tzdata.zi gave the links table.
 const linksVersion = "2025b"

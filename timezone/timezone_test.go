@@ -98,9 +98,6 @@ func TestNamesLoad(t *testing.T) {
 		if i > 0 && names[i-1] >= n {
 			t.Fatalf("Names not sorted at %q", n)
 		}
-		if _, err := time.LoadLocation(n); err != nil {
-			t.Errorf("time.LoadLocation(%q): %v", n, err)
-		}
 		loc, err := Load(n)
 		if err != nil {
 			t.Errorf("Load(%q): %v", n, err)
@@ -307,4 +304,34 @@ func BenchmarkVTimezone(b *testing.B) {
 			VTimezone(loc, at, at)
 		}
 	})
+}
+
+func BenchmarkLoadUnknown(b *testing.B) {
+	for _, name := range []string{"Berln", "america/new_yrok", "Mars/Olympus_Mons", "W. Europe Standrd Time"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Load(name); err == nil {
+					b.Fatal("want an error")
+				}
+			}
+		})
+	}
+}
+
+// TestSuggestOnce checks that a name that is both a link and a Windows name
+// (UTC) is suggested once.
+func TestSuggestOnce(t *testing.T) {
+	_, err := Load("UTZ")
+	var uz *UnknownZoneError
+	if !errors.As(err, &uz) {
+		t.Fatalf("Load(UTZ): %v", err)
+	}
+	if !contains(uz.Suggestions, "UTC") {
+		t.Errorf("Load(UTZ) suggests %q, want UTC among them", uz.Suggestions)
+	}
+	for i, s := range uz.Suggestions {
+		if contains(uz.Suggestions[i+1:], s) {
+			t.Errorf("Load(UTZ) suggests %q: %s twice", uz.Suggestions, s)
+		}
+	}
 }

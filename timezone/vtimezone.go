@@ -142,11 +142,7 @@ func transitions(loc *time.Location, start, end time.Time) []transition {
 		if tr := transitionAt(loc, next); !noop(loc, tr) {
 			out = append(out, tr)
 		}
-		_, after := next.In(loc).ZoneBounds()
-		if !after.After(next) {
-			break
-		}
-		next = after
+		next = nextBound(loc, next)
 	}
 	return out
 }
