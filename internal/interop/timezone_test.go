@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/confcal/confcal/internal/interop"
+	"github.com/confcal/confcal/internal/tztest"
 	"github.com/confcal/confcal/timezone"
 )
 
@@ -127,7 +127,7 @@ func everyZoneCalendars(t *testing.T) ([][]byte, map[string]expectation) {
 		var b, events strings.Builder
 		b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//confcal//interop test//EN\r\n")
 		written := map[int]string{}
-		for _, at := range probeInstants(loc) {
+		for _, at := range tztest.ProbeInstants(loc) {
 			year := at.Year()
 			tzid, ok := written[year]
 			if !ok {
@@ -139,7 +139,7 @@ func everyZoneCalendars(t *testing.T) ([][]byte, map[string]expectation) {
 			}
 			local := at.In(loc).Format("20060102T150405")
 			uid := name + "/" + strconv.FormatInt(at.Unix(), 10)
-			first, second := firstOccurrence(loc, at)
+			first, second := tztest.FirstOccurrence(loc, at)
 			_, offset := at.In(loc).Zone()
 			want[uid] = expectation{zone: name, at: at, local: local, second: second, first: first, offset: offset}
 			events.WriteString("BEGIN:VEVENT\r\n")
@@ -163,48 +163,4 @@ func writeFolded(b *strings.Builder, line string) {
 		line = line[75:]
 	}
 	b.WriteString(line + "\r\n")
-}
-
-// probeInstants returns each transition of loc from 1970 to 2037, the
-// instants one hour either side of it, and 2022-07-22 13:00 and 17:00 UTC.
-func probeInstants(loc *time.Location) []time.Time {
-	out := []time.Time{
-		time.Date(2022, time.July, 22, 13, 0, 0, 0, time.UTC),
-		time.Date(2022, time.July, 22, 17, 0, 0, 0, time.UTC),
-	}
-	end := time.Date(2038, time.January, 1, 0, 0, 0, 0, time.UTC)
-	_, next := time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC).In(loc).ZoneBounds()
-	for !next.IsZero() && next.Before(end) {
-		out = append(out, next.Add(-time.Hour).UTC(), next.UTC(), next.Add(time.Hour).UTC())
-		_, next = next.In(loc).ZoneBounds()
-	}
-	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
-	return slices.CompactFunc(out, func(a, b time.Time) bool { return a.Equal(b) })
-}
-
-// firstOccurrence reports whether the wall time of at in loc already occurred
-// at an earlier instant (clocks going back), and that instant.
-func firstOccurrence(loc *time.Location, at time.Time) (time.Time, bool) {
-	wall := at.In(loc)
-	_, off := wall.Zone()
-	local := at.Add(time.Duration(off) * time.Second)
-	start, _ := wall.ZoneBounds()
-	var first time.Time
-	for range 3 {
-		if start.IsZero() {
-			break
-		}
-		prev := start.Add(-time.Nanosecond).In(loc)
-		_, prevOff := prev.Zone()
-		ps, pe := prev.ZoneBounds()
-		cand := local.Add(-time.Duration(prevOff) * time.Second)
-		if !cand.Before(pe) {
-			break
-		}
-		if ps.IsZero() || !cand.Before(ps) {
-			first = cand
-		}
-		start = ps
-	}
-	return first, !first.IsZero()
 }
