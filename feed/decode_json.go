@@ -5,15 +5,49 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // decodeJSON reads a c3voc/frab schedule.json (fixtures/schema/schema.json),
-// including pretalx's and frab's exports. It walks the document level by
-// level through json.RawMessage so that every error can name its JSON path;
-// syntax errors name a line and column instead.
+// including pretalx's and frab's exports.
+//
+// A schedule that loads is decoded by decodeJSONFast, which reads each value
+// once. Anything else, from a syntax error to an invalid duration, is left
+// to decodeJSONPrecise, which names the JSON path of every problem but
+// copies and scans the document again at every level of nesting (eight
+// times for an event's members). The messages are the precise decoder's.
 func (d *decoder) decodeJSON(data []byte) (result, error) {
+	if json.Valid(data) {
+		fast := d.scratch()
+		if r, ok := fast.decodeJSONFast(data); ok {
+			*d = *fast
+			return r, nil
+		}
+	}
+	return d.decodeJSONPrecise(data)
+}
+
+// scratch returns a copy of d to attempt a decoding with, to be dropped if
+// it fails: what the attempt warns or records must not reach d.
+func (d *decoder) scratch() *decoder {
+	s := *d
+	s.warnings = slices.Clone(d.warnings)
+	s.guids = maps.Clone(d.guids)
+	return &s
+}
+
+// jsonConfPath is the JSON path of the conference object.
+const jsonConfPath = "schedule.conference"
+
+// decodeJSONPrecise walks the document level by level through
+// json.RawMessage so that every error can name its JSON path; syntax errors
+// name a line and column instead.
+func (d *decoder) decodeJSONPrecise(data []byte) (result, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return result{}, d.jsonSyntaxError(data, err)
@@ -32,7 +66,7 @@ func (d *decoder) decodeJSON(data []byte) (result, error) {
 		return result{}, err
 	}
 
-	const cpath = "schedule.conference"
+	const cpath = jsonConfPath
 	conf, err := j.object(sched["conference"], cpath, true)
 	if err != nil {
 		return result{}, err
@@ -51,13 +85,9 @@ func (d *decoder) decodeJSON(data []byte) (result, error) {
 		}
 	}
 	c.URL = strings.TrimSpace(cmpOr(c.URL, baseURL))
-	if c.Acronym, err = d.acronym(acronym, c.Title, d.at(cpath+".acronym")); err != nil {
+	if err := d.jsonConference(&c, acronym, tz); err != nil {
 		return result{}, err
 	}
-	if c.Location, err = d.loadZone(tz, d.at(cpath+".time_zone_name")); err != nil {
-		return result{}, err
-	}
-	c.TimeZone = c.Location.String()
 
 	trackColors, err := j.trackColors(conf, cpath)
 	if err != nil {
@@ -84,6 +114,111 @@ func (d *decoder) decodeJSON(data []byte) (result, error) {
 	r.conf = c
 	return r, nil
 }
+
+// The checks below are shared by both JSON decoders, so that they cannot
+// disagree about a schedule both can read.
+
+// jsonConference completes the conference from its acronym (or title) and
+// time_zone_name.
+func (d *decoder) jsonConference(c *Conference, acronym, tz string) error {
+	var err error
+	if c.Acronym, err = d.acronym(acronym, c.Title, d.at(jsonConfPath+".acronym")); err != nil {
+		return err
+	}
+	if c.Location, err = d.loadZone(tz, d.at(jsonConfPath+".time_zone_name")); err != nil {
+		return err
+	}
+	c.TimeZone = c.Location.String()
+	return nil
+}
+
+// trackColor records the colour of the track at path, or warns that it is
+// not one.
+func (d *decoder) trackColor(path, name, c string, colors map[string]string) {
+	if col, ok := color(c); !ok {
+		d.warnf(path+".color", "%q is not a colour like #1a2b3c; ignored", c)
+	} else if name != "" && col != "" {
+		colors[name] = col
+	}
+}
+
+// jsonDayHeader checks a day's index, date, day_start and day_end; str
+// reads one of the day's string members. The day gets its events next.
+func (d *decoder) jsonDayHeader(path string, i int, index string, str func(key string) (string, error), loc *time.Location) (Day, *day, error) {
+	out := Day{Index: i + 1}
+	if n, err := strconv.Atoi(index); err == nil {
+		out.Index = n
+	}
+	date, err := str("date")
+	if err != nil {
+		return Day{}, nil, err
+	}
+	dy := &day{loc: loc, firstClock: make(map[string]clock)}
+	if date != "" {
+		if dy.date, err = parseDate(date); err != nil {
+			return Day{}, nil, d.at(path + ".date").errorf(err)
+		}
+		out.Date = dy.date.String()
+	}
+	for _, key := range []string{"day_start", "day_end"} {
+		s, err := str(key)
+		if err != nil || s == "" {
+			if err != nil {
+				return Day{}, nil, err
+			}
+			continue
+		}
+		t, err := parseInstant(s, loc)
+		if err != nil {
+			return Day{}, nil, d.at(path + "." + key).errorf(err)
+		}
+		if key == "day_start" {
+			out.Start, dy.start = t, t
+		} else {
+			out.End = t
+		}
+	}
+	if out.Date == "" && !out.Start.IsZero() {
+		s := out.Start.In(loc)
+		dy.date = civilDate{s.Year(), s.Month(), s.Day()}
+		out.Date = dy.date.String()
+	}
+	if !out.Start.IsZero() && !out.End.IsZero() && !out.End.After(out.Start) {
+		return Day{}, nil, d.at(path + ".day_end").errorf(fmt.Errorf("day ends at or before its start %s", out.Start.Format(timeRFC3339)))
+	}
+	return out, dy, nil
+}
+
+// finishJSONDay gives a day without day_start or day_end the midnights
+// around its date.
+func finishJSONDay(out *Day, dy *day, loc *time.Location) {
+	if out.Start.IsZero() && !dy.date.isZero() {
+		out.Start = dy.date.at(clock{}, loc)
+	}
+	if out.End.IsZero() && !dy.date.isZero() {
+		out.End = dy.date.addDays(1).at(clock{}, loc)
+	}
+}
+
+// finishJSONEvent completes an event once all its members are read.
+func finishJSONEvent(r *rawEvent) {
+	r.guid = strings.TrimSpace(r.guid)
+	r.track = strings.TrimSpace(r.track)
+	r.hasEnd = r.end != ""
+	r.hasDurationField = r.duration != ""
+}
+
+// jsonSpeaker is a frab person {id, public_name} or a pretalx one
+// {guid | code, name}.
+func jsonSpeaker(guid, code, id, name, public string) Speaker {
+	return Speaker{
+		ID:   strings.TrimSpace(cmpOr(guid, code, id)),
+		Name: strings.TrimSpace(cmpOr(name, public)),
+	}
+}
+
+// namelessPerson is the warning about a person without a name, who is skipped.
+const namelessPerson = "person without a name; skipped"
 
 // jsonSyntaxError turns encoding/json's error into one with a line and column.
 func (d *decoder) jsonSyntaxError(data []byte, err error) error {
@@ -219,11 +354,7 @@ func (j jsonReader) trackColors(conf map[string]json.RawMessage, cpath string) (
 		if err != nil {
 			return nil, err
 		}
-		if col, ok := color(c); !ok {
-			j.d.warnf(path+".color", "%q is not a colour like #1a2b3c; ignored", c)
-		} else if name != "" && col != "" {
-			colors[name] = col
-		}
+		j.d.trackColor(path, name, c, colors)
 	}
 	return colors, nil
 }
@@ -264,48 +395,13 @@ func (j jsonReader) day(raw json.RawMessage, path string, i int, c *Conference, 
 	if err != nil {
 		return Day{}, nil, err
 	}
-	out := Day{Index: i + 1}
-	if idx, err := j.ident(obj, path, "index"); err != nil {
-		return Day{}, nil, err
-	} else if n, err := strconv.Atoi(idx); err == nil {
-		out.Index = n
-	}
-	date, err := j.str(obj, path, "date")
+	idx, err := j.ident(obj, path, "index")
 	if err != nil {
 		return Day{}, nil, err
 	}
-	dy := &day{loc: c.Location, firstClock: make(map[string]clock)}
-	if date != "" {
-		if dy.date, err = parseDate(date); err != nil {
-			return Day{}, nil, j.d.at(path + ".date").errorf(err)
-		}
-		out.Date = dy.date.String()
-	}
-	for _, key := range []string{"day_start", "day_end"} {
-		s, err := j.str(obj, path, key)
-		if err != nil || s == "" {
-			if err != nil {
-				return Day{}, nil, err
-			}
-			continue
-		}
-		t, err := parseInstant(s, c.Location)
-		if err != nil {
-			return Day{}, nil, j.d.at(path + "." + key).errorf(err)
-		}
-		if key == "day_start" {
-			out.Start, dy.start = t, t
-		} else {
-			out.End = t
-		}
-	}
-	if out.Date == "" && !out.Start.IsZero() {
-		s := out.Start.In(c.Location)
-		dy.date = civilDate{s.Year(), s.Month(), s.Day()}
-		out.Date = dy.date.String()
-	}
-	if !out.Start.IsZero() && !out.End.IsZero() && !out.End.After(out.Start) {
-		return Day{}, nil, j.d.at(path + ".day_end").errorf(fmt.Errorf("day ends at or before its start %s", out.Start.Format(timeRFC3339)))
+	out, dy, err := j.d.jsonDayHeader(path, i, idx, func(key string) (string, error) { return j.str(obj, path, key) }, c.Location)
+	if err != nil {
+		return Day{}, nil, err
 	}
 
 	rooms, err := j.orderedObject(obj["rooms"], path+".rooms")
@@ -331,12 +427,7 @@ func (j jsonReader) day(raw json.RawMessage, path string, i int, c *Conference, 
 			events = append(events, e)
 		}
 	}
-	if out.Start.IsZero() && !dy.date.isZero() {
-		out.Start = dy.date.at(clock{}, c.Location)
-	}
-	if out.End.IsZero() && !dy.date.isZero() {
-		out.End = dy.date.addDays(1).at(clock{}, c.Location)
-	}
+	finishJSONDay(&out, dy, c.Location)
 	return out, events, nil
 }
 
@@ -397,12 +488,9 @@ func (j jsonReader) event(raw json.RawMessage, path string) (*rawEvent, error) {
 			return nil, err
 		}
 	}
-	r.guid = strings.TrimSpace(r.guid)
-	r.track = strings.TrimSpace(r.track)
 	_, r.hasDate = obj["date"]
 	_, r.hasStart = obj["start"]
-	r.hasEnd = r.end != ""
-	r.hasDurationField = r.duration != ""
+	finishJSONEvent(r)
 
 	persons, err := j.array(obj["persons"], path+".persons", false)
 	if err != nil {
@@ -427,7 +515,6 @@ func (j jsonReader) person(raw json.RawMessage, path string) (Speaker, error) {
 	if err != nil {
 		return Speaker{}, err
 	}
-	var p Speaker
 	var guid, code, id, name, public string
 	if guid, err = j.str(obj, path, "guid"); err != nil {
 		return Speaker{}, err
@@ -444,10 +531,9 @@ func (j jsonReader) person(raw json.RawMessage, path string) (Speaker, error) {
 	if public, err = j.str(obj, path, "public_name"); err != nil {
 		return Speaker{}, err
 	}
-	p.ID = strings.TrimSpace(cmpOr(guid, code, id))
-	p.Name = strings.TrimSpace(cmpOr(name, public))
+	p := jsonSpeaker(guid, code, id, name, public)
 	if p.Name == "" {
-		j.d.warnf(path, "person without a name; skipped")
+		j.d.warnf(path, namelessPerson)
 	}
 	return p, nil
 }
@@ -460,4 +546,505 @@ func cmpOr(values ...string) string {
 		}
 	}
 	return ""
+}
+
+// decodeJSONFast decodes data, which encoding/json has found valid, reading
+// each value once; only the days, and each day's rooms, are skipped over
+// first, since what they need may follow them. It reports false as soon as
+// it meets anything that decodeJSONPrecise would report, or would resolve in
+// a way this pass does not follow: a value of the wrong type, a missing
+// object, an object or array given twice under one key, an invalid date,
+// and so on. d then holds part of a decoding and must be dropped.
+//
+// On success the result is decodeJSONPrecise's: the members are the same,
+// read with encoding/json's rules for strings and numbers, and the shared
+// checks see the same values in the same order, so warnings agree too.
+func (d *decoder) decodeJSONFast(data []byte) (result, bool) {
+	f := &jsonFast{d: d, s: jsonScan{data: data}}
+	var (
+		r                      result
+		c                      Conference
+		baseURL                string
+		hasSchedule, hasConfig bool
+	)
+	s := &f.s
+	ok := s.object(func(key []byte) bool {
+		if string(key) != "schedule" {
+			return s.skip()
+		}
+		if hasSchedule || s.peek() != '{' {
+			return false
+		}
+		hasSchedule = true
+		return s.object(func(key []byte) bool {
+			switch string(key) {
+			case "version":
+				return s.strInto(&r.version)
+			case "base_url":
+				return s.strInto(&baseURL)
+			case "conference":
+				if hasConfig || s.peek() != '{' {
+					return false
+				}
+				hasConfig = true
+				return f.conference(&c, &r)
+			}
+			return s.skip()
+		})
+	})
+	if !ok || !hasConfig {
+		return result{}, false
+	}
+	c.URL = strings.TrimSpace(cmpOr(c.URL, baseURL))
+	r.conf = c
+	return r, true
+}
+
+// jsonFast is the state of decodeJSONFast.
+type jsonFast struct {
+	d     *decoder
+	s     jsonScan
+	event rawEvent // the event being read, reused
+}
+
+// conference reads schedule.conference, then its days: they need the zone,
+// the tracks and the rooms, which may come after them in the object.
+func (f *jsonFast) conference(c *Conference, r *result) bool {
+	s := &f.s
+	var (
+		acronym, tz string
+		tracks      []struct{ name, color string }
+		online      = make(map[string]bool)
+		days        jsonScan // at conference.days
+		events      int      // in days
+		hasDays     bool
+		hasTracks   bool
+		hasRooms    bool
+	)
+	ok := s.object(func(key []byte) bool {
+		switch string(key) {
+		case "acronym":
+			return s.strInto(&acronym)
+		case "title":
+			return s.strInto(&c.Title)
+		case "url":
+			return s.strInto(&c.URL)
+		case "time_zone_name":
+			return s.strInto(&tz)
+		case "start":
+			return s.strInto(&r.start)
+		case "tracks":
+			if hasTracks {
+				return false
+			}
+			hasTracks = true
+			return s.objects(func(int) bool {
+				var name, color string
+				ok := s.object(func(key []byte) bool {
+					switch string(key) {
+					case "name":
+						return s.strInto(&name)
+					case "color":
+						return s.strInto(&color)
+					}
+					return s.skip()
+				})
+				tracks = append(tracks, struct{ name, color string }{name, color})
+				return ok
+			})
+		case "rooms":
+			if hasRooms {
+				return false
+			}
+			hasRooms = true
+			return s.objects(func(int) bool {
+				var name, typ string
+				ok := s.object(func(key []byte) bool {
+					switch string(key) {
+					case "name":
+						return s.strInto(&name)
+					case "type":
+						return s.strInto(&typ)
+					}
+					return s.skip()
+				})
+				if typ == "online" {
+					online[name] = true
+				}
+				return ok
+			})
+		case "days":
+			if hasDays || s.peek() != '[' {
+				return false
+			}
+			hasDays, days = true, *s
+			var ok bool
+			events, ok = s.skipDays()
+			return ok
+		}
+		return s.skip()
+	})
+	if !ok || !hasDays {
+		return false
+	}
+	// Appending 100,000 events one by one would copy them over and over.
+	r.events = make([]Event, 0, eventsHint(events, len(f.s.data)))
+
+	if err := f.d.jsonConference(c, acronym, tz); err != nil {
+		return false
+	}
+	colors := make(map[string]string)
+	for i, t := range tracks {
+		f.d.trackColor(fmt.Sprintf("%s.tracks[%d]", jsonConfPath, i), t.name, t.color, colors)
+	}
+	return days.objects(func(i int) bool {
+		return f.day(&days, i, c, r, colors, online)
+	})
+}
+
+// day reads conference.days[i] and its events from s.
+func (f *jsonFast) day(s *jsonScan, i int, c *Conference, r *result, colors map[string]string, online map[string]bool) bool {
+	var (
+		index, date, start, end string
+		rooms                   jsonScan // at the day's rooms
+		hasRooms                bool
+	)
+	ok := s.object(func(key []byte) bool {
+		switch string(key) {
+		case "index":
+			return s.identInto(&index)
+		case "date":
+			return s.strInto(&date)
+		case "day_start":
+			return s.strInto(&start)
+		case "day_end":
+			return s.strInto(&end)
+		case "rooms":
+			if hasRooms {
+				return false
+			}
+			hasRooms, rooms = true, *s
+		}
+		return s.skip()
+	})
+	if !ok {
+		return false
+	}
+	path := fmt.Sprintf("%s.days[%d]", jsonConfPath, i)
+	header := map[string]string{"date": date, "day_start": start, "day_end": end}
+	out, dy, err := f.d.jsonDayHeader(path, i, index, func(key string) (string, error) { return header[key], nil }, c.Location)
+	if err != nil {
+		return false
+	}
+	if hasRooms && rooms.peek() != 'n' {
+		if rooms.peek() != '{' {
+			return false
+		}
+		ok := rooms.object(func(key []byte) bool {
+			room := string(key)
+			rpath := fmt.Sprintf("%s.rooms[%s]", path, strconv.Quote(room))
+			return rooms.objects(func(k int) bool {
+				e := &f.event
+				*e = rawEvent{at: f.d.at(rpath + "[" + strconv.Itoa(k) + "]"), sep: "."}
+				if !f.readEvent(&rooms, e) {
+					return false
+				}
+				ev, err := f.d.event(e, dy, room, colors, online)
+				if err != nil {
+					return false
+				}
+				r.events = append(r.events, ev)
+				return true
+			})
+		})
+		if !ok {
+			return false
+		}
+	}
+	finishJSONDay(&out, dy, c.Location)
+	c.Days = append(c.Days, out)
+	return true
+}
+
+// readEvent reads the event object at s into e.
+func (f *jsonFast) readEvent(s *jsonScan, e *rawEvent) bool {
+	hasPersons := false
+	ok := s.object(func(key []byte) bool {
+		var dst *string
+		switch string(key) {
+		case "id":
+			return s.identInto(&e.id)
+		case "guid":
+			dst = &e.guid
+		case "code":
+			dst = &e.code
+		case "date":
+			dst, e.hasDate = &e.date, true
+		case "start":
+			dst, e.hasStart = &e.start, true
+		case "duration":
+			dst = &e.duration
+		case "end":
+			dst = &e.end
+		case "room":
+			dst = &e.room
+		case "slug":
+			dst = &e.slug
+		case "url":
+			dst = &e.url
+		case "title":
+			dst = &e.title
+		case "subtitle":
+			dst = &e.subtitle
+		case "type":
+			dst = &e.kind
+		case "track":
+			dst = &e.track
+		case "language":
+			dst = &e.language
+		case "abstract":
+			dst = &e.abstract
+		case "description":
+			dst = &e.description
+		case "persons":
+			if hasPersons {
+				return false
+			}
+			hasPersons = true
+			return s.objects(func(k int) bool {
+				var guid, code, id, name, public string
+				ok := s.object(func(key []byte) bool {
+					switch string(key) {
+					case "guid":
+						return s.strInto(&guid)
+					case "code":
+						return s.strInto(&code)
+					case "id":
+						return s.identInto(&id)
+					case "name":
+						return s.strInto(&name)
+					case "public_name":
+						return s.strInto(&public)
+					}
+					return s.skip()
+				})
+				if p := jsonSpeaker(guid, code, id, name, public); p.Name != "" {
+					e.speakers = append(e.speakers, p)
+				} else {
+					f.d.warnf(fmt.Sprintf("%s.persons[%d]", e.at.path, k), namelessPerson)
+				}
+				return ok
+			})
+		default:
+			return s.skip()
+		}
+		return s.strInto(dst)
+	})
+	finishJSONEvent(e)
+	return ok
+}
+
+// jsonScan reads a JSON document that encoding/json found valid, so it
+// checks no syntax. Its readers report false for a value of a type the
+// schedule does not allow there.
+type jsonScan struct {
+	data []byte
+	pos  int
+}
+
+// peek returns the first byte of the next token.
+func (s *jsonScan) peek() byte {
+	for s.pos < len(s.data) {
+		switch c := s.data[s.pos]; c {
+		case ' ', '\t', '\r', '\n':
+			s.pos++
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// object calls member with the key of each member of the object at s,
+// which must read or skip the value; it stops when member returns false.
+func (s *jsonScan) object(member func(key []byte) bool) bool {
+	if s.peek() != '{' {
+		return false
+	}
+	s.pos++
+	if s.peek() == '}' {
+		s.pos++
+		return true
+	}
+	for {
+		s.peek()
+		key, ok := s.str()
+		if !ok {
+			return false
+		}
+		s.peek()
+		s.pos++ // ':'
+		if !member(key) {
+			return false
+		}
+		if s.peek() == '}' {
+			s.pos++
+			return true
+		}
+		s.pos++ // ','
+	}
+}
+
+// array calls elem with the index of each element of the array at s, which
+// must read or skip it, and reads nothing for null.
+func (s *jsonScan) array(elem func(i int) bool) bool {
+	switch s.peek() {
+	case 'n':
+		return s.skip()
+	case '[':
+	default:
+		return false
+	}
+	s.pos++
+	if s.peek() == ']' {
+		s.pos++
+		return true
+	}
+	for i := 0; ; i++ {
+		if !elem(i) {
+			return false
+		}
+		if s.peek() == ']' {
+			s.pos++
+			return true
+		}
+		s.pos++ // ','
+	}
+}
+
+// objects is array for arrays of objects.
+func (s *jsonScan) objects(elem func(i int) bool) bool {
+	return s.array(func(i int) bool { return s.peek() == '{' && elem(i) })
+}
+
+// skipDays steps over conference.days at s and counts the events of its
+// rooms.
+func (s *jsonScan) skipDays() (events int, ok bool) {
+	ok = s.objects(func(int) bool {
+		return s.object(func(key []byte) bool {
+			if string(key) != "rooms" || s.peek() != '{' {
+				return s.skip()
+			}
+			return s.object(func([]byte) bool {
+				if s.peek() != '[' {
+					return s.skip()
+				}
+				return s.array(func(int) bool {
+					events++
+					return s.skip()
+				})
+			})
+		})
+	})
+	return events, ok
+}
+
+// strInto reads a string, or null as "", into dst.
+func (s *jsonScan) strInto(dst *string) bool {
+	switch s.peek() {
+	case 'n':
+		*dst = ""
+		return s.skip()
+	case '"':
+		b, ok := s.str()
+		*dst = string(b)
+		return ok
+	}
+	return false
+}
+
+// identInto reads an identifier into dst as jsonReader.ident does: a
+// string, an integer as text, or null as "".
+func (s *jsonScan) identInto(dst *string) bool {
+	switch c := s.peek(); {
+	case c == '"' || c == 'n':
+		return s.strInto(dst)
+	case c == '-' || '0' <= c && c <= '9':
+		start := s.pos
+		s.skip()
+		i, err := strconv.ParseInt(string(s.data[start:s.pos]), 10, 64)
+		*dst = strconv.FormatInt(i, 10)
+		return err == nil
+	}
+	return false
+}
+
+// str reads the string at s, decoded as encoding/json decodes it. The bytes
+// may be part of the document: copy them to keep them.
+func (s *jsonScan) str() ([]byte, bool) {
+	start := s.pos
+	end, escaped := s.stringEnd()
+	s.pos = end + 1
+	if b := s.data[start+1 : end]; !escaped && utf8.Valid(b) {
+		return b, true
+	}
+	// Escapes and invalid UTF-8 (which becomes U+FFFD) are rare: leave them
+	// to encoding/json rather than repeat its rules.
+	var v string
+	if err := json.Unmarshal(s.data[start:s.pos], &v); err != nil {
+		return nil, false
+	}
+	return []byte(v), true
+}
+
+// stringEnd returns the index of the closing quote of the string at s, and
+// whether the string has escapes.
+func (s *jsonScan) stringEnd() (end int, escaped bool) {
+	i := s.pos + 1
+	for {
+		q := i + bytes.IndexByte(s.data[i:], '"')
+		b := bytes.IndexByte(s.data[i:q], '\\')
+		if b < 0 {
+			return q, escaped
+		}
+		// Skip the escaped character, which may be a quote; the hex digits
+		// of \uXXXX are no quotes.
+		escaped, i = true, i+b+2
+	}
+}
+
+// skip steps over the value at s.
+func (s *jsonScan) skip() bool {
+	switch s.peek() {
+	case '"':
+		end, _ := s.stringEnd()
+		s.pos = end + 1
+	case '{', '[':
+		depth := 0
+		for s.pos < len(s.data) {
+			switch s.data[s.pos] {
+			case '"':
+				end, _ := s.stringEnd()
+				s.pos = end
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.pos++
+					return true
+				}
+			}
+			s.pos++
+		}
+	default: // a number, true, false or null
+		for s.pos < len(s.data) {
+			switch s.data[s.pos] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return true
+			}
+			s.pos++
+		}
+	}
+	return true
 }

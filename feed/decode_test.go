@@ -1,15 +1,20 @@
 package feed
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/confcal/confcal/fixtures"
 	"github.com/confcal/confcal/timezone"
 )
 
@@ -416,6 +421,8 @@ func TestParseErrors(t *testing.T) {
 			want: `schedule/day[1]/room[@name="Janson"]/event[2]/@guid: duplicate guid g1 (first used at schedule/day[1]/room[@name="Janson"]/event[1] (line 11))`},
 		{name: "xml bad start", in: strings.Replace(xmlDoc("00:30", tz), "10:30", "10h30", 1), line: 17, column: 9,
 			want: `schedule/day[1]/room[@name="Janson"]/event[2]/start: "10h30": want a time of day like 09:30`},
+		{name: "xml bad date", in: strings.Replace(xmlDoc("00:30", tz), "<start>09:30</start>", "<date>3.2.2024 09:30</date><start>09:30</start>", 1), line: 12, column: 9,
+			want: `schedule/day[1]/room[@name="Janson"]/event[1]/date: "3.2.2024 09:30": want a date-time like 2024-02-03T09:30:00+01:00`},
 		{name: "xml bad day date", in: strings.Replace(xmlDoc("00:30", tz), `date="2024-02-03"`, `date="3.2.2024"`, 1), line: 9, column: 3,
 			want: `schedule/day[1]/@date: "3.2.2024": want a date like 2024-02-03`},
 		{name: "xml no day date", in: strings.Replace(xmlDoc("00:30", tz), ` date="2024-02-03"`, ``, 1), line: 12, column: 9,
@@ -626,7 +633,11 @@ func checkFuzzed(t *testing.T, data []byte) {
 func FuzzParseJSON(f *testing.F) {
 	fuzzSeeds(f, ".json")
 	f.Add([]byte(strings.Replace(okJSON, "DURATION", "01:00", 1)))
-	f.Fuzz(checkFuzzed)
+	f.Add(fixtures.DyNN2022)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFuzzed(t, data)
+		checkJSONDecoders(t, data, ParseOptions{Source: "fuzz", TimeZone: "Europe/Brussels"})
+	})
 }
 
 func FuzzParseXML(f *testing.F) {
@@ -646,4 +657,157 @@ func TestParseXMLLatin1(t *testing.T) {
 	if p, ok := s.Speaker("jurgen"); !ok || p.Name != "Jürgen" || p.ID != "9" {
 		t.Errorf("speaker %+v, %v; want Jürgen decoded from Latin-1", p, ok)
 	}
+}
+
+// TestDecodeJSONAgree parses schedules with each JSON decoder: the fast one
+// must take every valid one, and give what the precise one gives.
+func TestDecodeJSONAgree(t *testing.T) {
+	base := strings.Replace(okJSON, "DURATION", "01:00", 1)
+	docs := map[string][]byte{
+		"embedded dynn2022": fixtures.DyNN2022,
+		"synthetic":         syntheticJSON(1000),
+		// What the shared checks warn about, and members the decoders
+		// must read alike.
+		"warnings": []byte(strings.NewReplacer(
+			`"acronym": "demo", `, `"tracks": [{"name": "T", "color": "red"}, {"name": "U", "color": "#ABCDEF"}], "rooms": [{"name": "Hall A", "type": "online"}, {"name": "Hall B"}], `,
+			`"2024-03-30T11:00:00+01:00"`, `"2024-03-30T12:00:00+02:00"`,
+			`"persons": []`, `"persons": [{"public_name": " "}, {"id": 7, "public_name": "Seven", "name": null}, {"code": "C", "guid": "G", "name": "Ann"}]`,
+		).Replace(base)),
+		"escapes and odd layout": []byte(`{"x": [{"schedule": 1}], "schedule": {"conference": {"days": [{"rooms": {"Gr\u00fcn \"B\"": [
+			{"title": "T\u00e9l\u00e9 \ud83e\udd80 \\ \/", "duration": "0:45", "start": "23:30", "id": "\u0031", "gu\u0069d": "g\n1", "track": "  Go  ",
+			 "persons": null, "Title": 7, "date": null},
+			{"guid": "g2", "id": -0, "start": "00:30", "duration": "1:00", "persons": [{"id": 9223372036854775807, "name": "Max"}]}
+		], "Empty": null, "Other": []}, "date": "2024-10-26", "index": "two"}],
+		"time_zone_name": "Europe/Berlin", "title": "Odd Conf", "url": "  "}, "base_url": " https://odd.example.org/ ", "version": null}}`),
+		"invalid UTF-8": []byte("{\"schedule\": {\"conference\": {\"acronym\": \"a\xffb\", \"time_zone_name\": \"UTC\", \"days\": [{\"date\": \"2024-01-01\", \"rooms\": {\"R\xc3\": [{\"guid\": \"g\", \"start\": \"10:00\", \"duration\": \"0:30\", \"title\": \"\xe2\x82\"}]}}]}}}"),
+	}
+	for _, pattern := range []string{"testdata/*.json", "testdata/decode/*.json"} {
+		names, _ := filepath.Glob(pattern)
+		for _, name := range names {
+			docs[name] = mustReadFile(t, name)
+		}
+	}
+	if len(docs) < 9 {
+		t.Fatalf("only %d documents", len(docs))
+	}
+	for name, data := range docs {
+		t.Run(name, func(t *testing.T) {
+			if !checkJSONDecoders(t, data, ParseOptions{Source: "x.json"}) {
+				t.Error("the fast decoder declined a valid schedule")
+			}
+		})
+	}
+}
+
+// TestDecodeJSONDeclines: the fast decoder leaves to the precise one what it
+// would resolve differently, and its attempt leaves no trace in the result.
+func TestDecodeJSONDeclines(t *testing.T) {
+	base := strings.Replace(okJSON, "DURATION", "01:00", 1)
+	for _, tc := range []struct {
+		name    string
+		replace []string // old, new, … each old once in the document
+	}{
+		// A warning the attempt gave must not reach the result twice.
+		{"duplicate persons after a warning", []string{`"title": "One", "persons": []`, `"title": "One", "persons": [{"name": ""}]`,
+			`"title": "Two", "persons": []`, `"title": "Two", "persons": [{"name": "A"}], "persons": [{"name": "B"}]`}},
+		{"duplicate rooms", []string{`"rooms": {`, `"rooms": {"X": [{"guid": "x", "start": "09:00", "duration": "0:10"}]}, "rooms": {`}},
+		{"duplicate days", []string{`"days": [`, `"days": [], "days": [`}},
+		{"duplicate schedule", []string{`{"schedule": {`, `{"schedule": {"conference": null}, "schedule": {`}},
+		{"a type error after a warning", []string{`"title": "One", "persons": []`, `"title": "One", "persons": [{"name": ""}, {"name": 1}]`}},
+		{"an event error after a warning", []string{`"title": "One", "persons": []`, `"title": "One", "persons": [{"name": ""}]}, {"guid": "g3"`}},
+		{"a syntax error", []string{`"title": "One", "persons": []`, `"title": "One", "persons": [}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := strings.NewReplacer(tc.replace...).Replace(base)
+			for i := 0; i < len(tc.replace); i += 2 {
+				if strings.Count(base, tc.replace[i]) != 1 {
+					t.Fatalf("%q not once in the document", tc.replace[i])
+				}
+			}
+			if checkJSONDecoders(t, []byte(in), ParseOptions{Source: "x.json"}) {
+				t.Error("the fast decoder took the document")
+			}
+		})
+	}
+}
+
+// errDeclined is what parseJSONWith returns when the fast decoder declines.
+var errDeclined = errors.New("the fast decoder declined")
+
+// parseJSONWith parses a schedule.json as Parse does, with one decoder.
+func parseJSONWith(data []byte, opts ParseOptions, fast bool) (*Schedule, error) {
+	d := &decoder{opts: opts, guids: make(map[string]string)}
+	var r result
+	if fast {
+		var ok bool
+		if r, ok = d.decodeJSONFast(data); !json.Valid(data) || !ok {
+			return nil, errDeclined
+		}
+	} else {
+		var err error
+		if r, err = d.decodeJSONPrecise(data); err != nil {
+			return nil, err
+		}
+	}
+	return d.finish(data, r)
+}
+
+// checkJSONDecoders checks that Parse gives what the precise JSON decoder
+// gives, and so does the fast one when it takes data; it reports whether it did.
+func checkJSONDecoders(t *testing.T, data []byte, opts ParseOptions) bool {
+	t.Helper()
+	if body := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n"); len(body) == 0 || body[0] != '{' {
+		return false // not for the JSON decoders
+	}
+	want, wantErr := parseJSONWith(data, opts, false)
+	got, err := Parse(data, opts)
+	if wantErr != nil || err != nil {
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("Parse: %v\nprecise decoder: %v", err, wantErr)
+		}
+		if !json.Valid(data) {
+			return false
+		}
+	} else if diff := scheduleDiff(got, want); diff != "" {
+		t.Errorf("Parse and the precise decoder differ: %s", diff)
+	}
+	fast, err := parseJSONWith(data, opts, true)
+	if errors.Is(err, errDeclined) {
+		return false
+	}
+	if wantErr != nil || err != nil {
+		t.Fatalf("fast decoder: %v\nprecise decoder: %v", err, wantErr)
+	}
+	if diff := scheduleDiff(fast, want); diff != "" {
+		t.Errorf("the fast and the precise decoder differ: %s", diff)
+	}
+	return true
+}
+
+// scheduleDiff describes the first difference between two schedules, or
+// returns "" when they are equal.
+func scheduleDiff(a, b *Schedule) string {
+	if a.Conference.Location.String() != b.Conference.Location.String() {
+		return fmt.Sprintf("zone %v, %v", a.Conference.Location, b.Conference.Location)
+	}
+	x, y := *a, *b
+	x.Conference.Location, y.Conference.Location = nil, nil
+	if !reflect.DeepEqual(x.Conference, y.Conference) {
+		return fmt.Sprintf("conference\n  %+v\n  %+v", x.Conference, y.Conference)
+	}
+	if !slices.Equal(x.Warnings, y.Warnings) {
+		return fmt.Sprintf("warnings\n  %q\n  %q", x.Warnings, y.Warnings)
+	}
+	if len(x.Events) != len(y.Events) {
+		return fmt.Sprintf("%d and %d events", len(x.Events), len(y.Events))
+	}
+	for i := range x.Events {
+		if !reflect.DeepEqual(x.Events[i], y.Events[i]) {
+			return fmt.Sprintf("event %d\n  %+v\n  %+v", i, x.Events[i], y.Events[i])
+		}
+	}
+	if !reflect.DeepEqual(x, y) {
+		return fmt.Sprintf("schedule\n  %+v\n  %+v", x, y)
+	}
+	return ""
 }

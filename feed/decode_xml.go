@@ -19,7 +19,7 @@ import (
 // time_zone_name. It walks the tokens itself so that every error can name
 // the line and column of the element at fault.
 func (d *decoder) decodeXML(data []byte) (result, error) {
-	x := &xmlReader{d: d, dec: xml.NewDecoder(bytes.NewReader(data))}
+	x := &xmlReader{d: d, dec: xml.NewDecoder(bytes.NewReader(data)), fields: make(map[string]place)}
 	x.dec.CharsetReader = charsetReader
 
 	root, err := x.root()
@@ -37,6 +37,8 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 		trackColors = make(map[string]string)
 		days        int
 	)
+	// Appending 100,000 events one by one would copy them over and over.
+	r.events = make([]Event, 0, eventsHint(bytes.Count(data, []byte("</event>")), len(data)))
 	zone := func() error {
 		if c.Location != nil {
 			return nil
@@ -97,12 +99,11 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 			if err := zone(); err != nil {
 				return err
 			}
-			dy, events, err := x.day(se, at, days, c.Location, trackColors)
+			dy, err := x.day(se, at, days, c.Location, trackColors, &r.events)
 			if err != nil {
 				return err
 			}
 			c.Days = append(c.Days, dy)
-			r.events = append(r.events, events...)
 			return nil
 		}
 		return x.skip()
@@ -141,6 +142,11 @@ type xmlReader struct {
 	d         *decoder
 	dec       *xml.Decoder
 	line, col int // where the token last returned by next starts
+
+	// The event being read and the places of its fields, reused: the
+	// decoder keeps neither.
+	cur    rawEvent
+	fields map[string]place
 }
 
 func (x *xmlReader) next() (xml.Token, error) {
@@ -279,8 +285,8 @@ func (x *xmlReader) track(se xml.StartElement, at place, colors map[string]strin
 	return nil
 }
 
-// day reads one <day> and its rooms' events.
-func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location, trackColors map[string]string) (Day, []Event, error) {
+// day reads one <day> and appends its rooms' events to events.
+func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location, trackColors map[string]string, events *[]Event) (Day, error) {
 	out := Day{Index: n}
 	if idx, err := strconv.Atoi(attr(se, "index")); err == nil {
 		out.Index = idx
@@ -289,7 +295,7 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 	if date := attr(se, "date"); date != "" {
 		c, err := parseDate(date)
 		if err != nil {
-			return Day{}, nil, at.attrError("date", err)
+			return Day{}, at.attrError("date", err)
 		}
 		dy.date = c
 		out.Date = c.String()
@@ -302,7 +308,7 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 		}
 		t, err := parseInstant(s, loc)
 		if err != nil {
-			return Day{}, nil, at.attrError(name, err)
+			return Day{}, at.attrError(name, err)
 		}
 		if name == "start" {
 			out.Start, dy.start, startGiven = t, t, true
@@ -316,10 +322,10 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 		out.Date = dy.date.String()
 	}
 	if startGiven && endGiven && !out.End.After(out.Start) {
-		return Day{}, nil, at.attrError("end", fmt.Errorf("day ends at or before its start %s", out.Start.Format(timeRFC3339)))
+		return Day{}, at.attrError("end", fmt.Errorf("day ends at or before its start %s", out.Start.Format(timeRFC3339)))
 	}
 
-	var events []Event
+	first := len(*events)
 	err := x.children(se, func(se xml.StartElement, rat place) error {
 		if se.Name.Local != "room" {
 			return x.skip()
@@ -332,7 +338,7 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 				return x.skip()
 			}
 			k++
-			eat.path = fmt.Sprintf("%s/event[%d]", rat.path, k)
+			eat.path = rat.path + "/event[" + strconv.Itoa(k) + "]"
 			re, err := x.event(se, eat)
 			if err != nil {
 				return err
@@ -341,12 +347,12 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 			if err != nil {
 				return err
 			}
-			events = append(events, e)
+			*events = append(*events, e)
 			return nil
 		})
 	})
 	if err != nil {
-		return Day{}, nil, err
+		return Day{}, err
 	}
 	if !startGiven && !dy.date.isZero() {
 		out.Start = dy.date.at(clock{}, loc)
@@ -354,13 +360,13 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 	if !endGiven && !dy.date.isZero() {
 		// The next midnight, or later when sessions run past it.
 		out.End = dy.date.addDays(1).at(clock{}, loc)
-		for _, e := range events {
+		for _, e := range (*events)[first:] {
 			if e.End().After(out.End) {
 				out.End = e.End()
 			}
 		}
 	}
-	return out, events, nil
+	return out, nil
 }
 
 // attrError reports a bad attribute of the element at p.
@@ -369,46 +375,66 @@ func (p place) attrError(name string, err error) *DecodeError {
 	return p.errorf(err)
 }
 
-// event reads one <event> element.
+// xmlFieldPlaces are the fields of an event whose own place an error or
+// warning about the event can name (decoder.event asks rawEvent.field for
+// them); the others' places are never asked for, so they are not recorded.
+var xmlFieldPlaces = map[string]bool{"guid": true, "date": true, "start": true, "duration": true, "end": true}
+
+// event reads one <event> element. The result is valid until the next call.
 func (x *xmlReader) event(se xml.StartElement, at place) (*rawEvent, error) {
-	r := &rawEvent{
+	clear(x.fields)
+	r := &x.cur
+	*r = rawEvent{
 		at:     at,
 		sep:    "/",
-		fields: make(map[string]place),
+		fields: x.fields,
 		guid:   attr(se, "guid"),
 		id:     attr(se, "id"),
 		code:   attr(se, "code"),
 	}
-	fields := map[string]*string{
-		"date": &r.date, "start": &r.start, "duration": &r.duration, "end": &r.end,
-		"room": &r.room, "slug": &r.slug, "url": &r.url, "title": &r.title,
-		"subtitle": &r.subtitle, "type": &r.kind, "track": &r.track,
-		"language": &r.language, "abstract": &r.abstract, "description": &r.description,
-	}
 	var guid string
 	err := x.children(se, func(se xml.StartElement, fat place) error {
 		name := se.Name.Local
-		fat.path = at.path + "/" + name
-		r.fields[name] = fat
+		if xmlFieldPlaces[name] {
+			fat.path = at.path + "/" + name
+			r.fields[name] = fat
+		}
+		var dst *string
 		switch name {
 		case "persons":
 			return x.persons(se, fat, r)
 		case "guid":
-			return x.textInto(&guid)
-		}
-		dst, ok := fields[name]
-		if !ok {
-			return x.skip()
-		}
-		switch name {
+			dst = &guid
 		case "date":
-			r.hasDate = true
+			dst, r.hasDate = &r.date, true
 		case "start":
-			r.hasStart = true
-		case "end":
-			r.hasEnd = true
+			dst, r.hasStart = &r.start, true
 		case "duration":
-			r.hasDurationField = true
+			dst, r.hasDurationField = &r.duration, true
+		case "end":
+			dst, r.hasEnd = &r.end, true
+		case "room":
+			dst = &r.room
+		case "slug":
+			dst = &r.slug
+		case "url":
+			dst = &r.url
+		case "title":
+			dst = &r.title
+		case "subtitle":
+			dst = &r.subtitle
+		case "type":
+			dst = &r.kind
+		case "track":
+			dst = &r.track
+		case "language":
+			dst = &r.language
+		case "abstract":
+			dst = &r.abstract
+		case "description":
+			dst = &r.description
+		default:
+			return x.skip()
 		}
 		return x.textInto(dst)
 	})
@@ -447,4 +473,11 @@ func (x *xmlReader) persons(se xml.StartElement, at place, r *rawEvent) error {
 		})
 		return nil
 	})
+}
+
+// eventsHint is how many events to make room for when a count of n in a
+// document of size bytes suggests n: real events take hundreds of bytes, so
+// a count beyond one per 128 bytes is not believed.
+func eventsHint(n, size int) int {
+	return min(n, size/128)
 }
