@@ -64,6 +64,19 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderWorkshop is the cold render of the embedded workshop's
+// whole feed (43 sessions with their abstracts) in a zone other than its own.
+func BenchmarkRenderWorkshop(b *testing.B) {
+	s := workshop(b)
+	zone := mustZone(b, "Europe/Berlin")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(s, s.Select(Filter{}), View{Zone: zone, Refresh: DefaultRefresh}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCompress measures what a cache miss adds to the render: the
 // validators and the gzip encoding, computed once per variant.
 func BenchmarkCompress(b *testing.B) {

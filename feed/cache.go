@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -16,15 +17,15 @@ import (
 type rendered struct {
 	plain    []byte
 	gzipped  []byte
-	etag     string // strong validator of plain: `"…"`; gzipped uses etagGzip
+	etag     string // strong validator of plain: `"…"`
+	etagGz   string // strong validator of gzipped
 	modified time.Time
+	// lastModified is modified as an HTTP date; empty when unknown.
+	lastModified string
+	labels       [3]string // a feed's kind, track and zone class, for its metric
 }
 
-// etagGzip is the validator of the gzip representation. A strong ETag must
-// differ between encodings of the same resource (RFC 9110 §8.8.3).
-func (r *rendered) etagGzip() string { return r.etag[:len(r.etag)-1] + `-gz"` }
-
-func (r *rendered) size() int64 { return int64(len(r.plain) + len(r.gzipped) + 2*len(r.etag) + 64) }
+func (r *rendered) size() int64 { return int64(len(r.plain) + len(r.gzipped) + 2*len(r.etag) + 96) }
 
 // newRendered computes the validators and the gzip encoding of body.
 func newRendered(body []byte, modified time.Time) *rendered {
@@ -36,11 +37,19 @@ func newRendered(body []byte, modified time.Time) *rendered {
 	zw.Write(body) // writes to a bytes.Buffer do not fail
 	zw.Close()
 	gzipWriters.Put(zw)
+	tag := hex.EncodeToString(sum[:16])
+	modified = modified.UTC().Truncate(time.Second)
+	lastModified := ""
+	if !modified.IsZero() {
+		lastModified = modified.Format(http.TimeFormat)
+	}
 	return &rendered{
-		plain:    body,
-		gzipped:  gz.Bytes(),
-		etag:     `"` + hex.EncodeToString(sum[:16]) + `"`,
-		modified: modified.UTC().Truncate(time.Second),
+		lastModified: lastModified,
+		plain:        body,
+		gzipped:      gz.Bytes(),
+		etag:         `"` + tag + `"`,
+		etagGz:       `"` + tag + `-gz"`, // encodings differ, so must strong ETags (RFC 9110 §8.8.3)
+		modified:     modified,
 	}
 }
 

@@ -216,3 +216,20 @@ func TestRepeatedWallTime(t *testing.T) {
 		t.Errorf("ordinary time written as %+v", p.BaseProperty)
 	}
 }
+
+func TestBasicFormat(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2022, 7, 22, 13, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2024, 3, 31, 3, 4, 5, 999, mustZone(t, "Europe/Berlin")),
+		time.Date(12345, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		if got, want := basicFormat(at, false), at.Format("20060102T150405"); got != want {
+			t.Errorf("basicFormat(%v) = %q, want %q", at, got, want)
+		}
+		if got, want := basicFormat(at, true), at.Format("20060102T150405Z"); got != want {
+			t.Errorf("basicFormat(%v, utc) = %q, want %q", at, got, want)
+		}
+	}
+}

@@ -45,11 +45,13 @@ func sizeHint(events []Event) int {
 // quoting them, passes carriage returns through raw, and allocates a string
 // per line — too slow for a 10,000-session feed.
 func Write(w io.Writer, cal *ics.Calendar) error {
-	bw, ok := w.(*bufio.Writer)
-	if !ok {
+	out, direct := w.(*bytes.Buffer) // in memory already: no need to buffer
+	var bw *bufio.Writer
+	e := encoder{w: out}
+	if !direct {
 		bw = bufio.NewWriterSize(w, 32<<10)
+		e.w = bw
 	}
-	e := encoder{w: bw}
 	e.line("BEGIN:VCALENDAR")
 	for i := range cal.CalendarProperties {
 		e.property(&cal.CalendarProperties[i].BaseProperty)
@@ -58,14 +60,19 @@ func Write(w io.Writer, cal *ics.Calendar) error {
 		e.component(c)
 	}
 	e.line("END:VCALENDAR")
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write calendar: %w", err)
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("write calendar: %w", err)
+		}
 	}
 	return nil
 }
 
 type encoder struct {
-	w   *bufio.Writer
+	w interface {
+		io.Writer
+		io.StringWriter
+	}
 	buf []byte // the current unfolded content line
 }
 

@@ -16,6 +16,10 @@ import (
 // handleFeed serves a feed: the whole schedule or a filtered part of it, in
 // the requested zone. /tracks/{track}.ics and /speakers/{speaker}.ics are
 // the same feed with the filter in the path.
+//
+// Calendar clients poll the same URL over and over, so the render cache is
+// keyed by the request as sent: a poll costs a lookup, not a parse. Other
+// spellings of the same feed render to the same bytes under their own key.
 func (s *server) handleFeed() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sched, prefix, err := s.schedule(r)
@@ -23,47 +27,62 @@ func (s *server) handleFeed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		vars := mux.Vars(r)
-		track, byTrack := vars["track"]
-		speaker, bySpeaker := vars["speaker"]
-		q, err := ParseQuery(sched, r.URL.RawQuery, !byTrack && !bySpeaker)
-		if err != nil {
-			s.error(w, r, err)
-			return
-		}
-		switch {
-		case byTrack:
-			t, err := sched.ResolveTrack(track)
-			if err != nil {
-				s.error(w, r, err)
-				return
-			}
-			q.Filter.Tracks = []string{t.Slug}
-		case bySpeaker:
-			p, err := sched.ResolveSpeaker(speaker)
-			if err != nil {
-				s.error(w, r, err)
-				return
-			}
-			q.Filter.Speakers = []string{p.Slug}
-		}
-		source := s.baseURL(r) + prefix + FeedURL(sched, q)
-		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, q.Filter.Key(), q.Zone.String(),
-			q.Alarm.String(), source}, "\x00")
+		base := s.baseURL(r)
+		key := sched.Conference.Acronym + "\x00" + sched.Version + "\x00" + base + "\x00" + r.URL.Path + "?" + r.URL.RawQuery
 		body, err := s.cache.get(key, func() (*rendered, error) {
-			return s.render(sched, sched.Select(q.Filter), View{
+			q, err := feedRequest(sched, r)
+			if err != nil {
+				return nil, err
+			}
+			source := base + prefix + FeedURL(sched, q)
+			out, err := s.render(sched, sched.Select(q.Filter), View{
 				Name: sched.Name(q.Filter), Zone: q.Zone, Alarm: q.Alarm, Source: source, Refresh: s.opts.Refresh,
 			})
+			if err != nil {
+				return nil, err
+			}
+			out.labels = [3]string{feedKind(q.Filter), trackLabel(q.Filter), zoneClass(sched, q)}
+			return out, nil
 		})
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		code := s.serve(w, r, body, "text/calendar; charset=utf-8", "inline; filename=\""+sched.Conference.Acronym+".ics\"")
-		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, feedKind(q.Filter), trackLabel(q.Filter),
-			zoneClass(sched, q), ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
+		code := s.serve(w, r, body, calendarType, "inline; filename=\""+sched.Conference.Acronym+".ics\"")
+		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, body.labels[0], body.labels[1], body.labels[2],
+			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
 	})
 }
+
+// feedRequest reads what a feed request asks for: the query, and the track
+// or speaker in the path.
+func feedRequest(sched *Schedule, r *http.Request) (Query, error) {
+	vars := mux.Vars(r)
+	track, byTrack := vars["track"]
+	speaker, bySpeaker := vars["speaker"]
+	q, err := ParseQuery(sched, r.URL.RawQuery, !byTrack && !bySpeaker)
+	if err != nil {
+		return Query{}, err
+	}
+	switch {
+	case byTrack:
+		t, err := sched.ResolveTrack(track)
+		if err != nil {
+			return Query{}, err
+		}
+		q.Filter.Tracks = []string{t.Slug}
+	case bySpeaker:
+		p, err := sched.ResolveSpeaker(speaker)
+		if err != nil {
+			return Query{}, err
+		}
+		q.Filter.Speakers = []string{p.Slug}
+	}
+	return q, nil
+}
+
+// calendarType is the media type of feeds (RFC 5545 §8.1).
+const calendarType = "text/calendar; charset=utf-8"
 
 // handleSession serves one session as a calendar file to download and import.
 func (s *server) handleSession() http.Handler {
@@ -94,7 +113,7 @@ func (s *server) handleSession() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		code := s.serve(w, r, body, "text/calendar; charset=utf-8", "attachment; filename=\""+sessionKey(e)+".ics\"")
+		code := s.serve(w, r, body, calendarType, "attachment; filename=\""+sessionKey(e)+".ics\"")
 		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, kindSession, "", zoneClass(sched, q),
 			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
 	})
@@ -208,20 +227,20 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag, data := body.etag, body.plain
 	if gz {
-		etag, data = body.etagGzip(), body.gzipped
+		etag, data = body.etagGz, body.gzipped
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("Content-Type", contentType)
 	h.Set("ETag", etag)
 	h.Set("Vary", "Accept-Encoding")
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.opts.MaxAge.Seconds()))+", stale-while-revalidate=60, stale-if-error=86400")
+	h.Set("Cache-Control", s.cacheControl)
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if disposition != "" {
 		h.Set("Content-Disposition", disposition)
 	}
-	if !body.modified.IsZero() {
-		h.Set("Last-Modified", body.modified.Format(http.TimeFormat))
+	if body.lastModified != "" {
+		h.Set("Last-Modified", body.lastModified)
 	}
 	if notModified(r, body) {
 		h.Del("Content-Type")
@@ -244,7 +263,7 @@ func notModified(r *http.Request, body *rendered) bool {
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		for tag := range strings.SplitSeq(inm, ",") {
 			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/") // weak comparison
-			if tag == "*" || tag == body.etag || tag == body.etagGzip() {
+			if tag == "*" || tag == body.etag || tag == body.etagGz {
 				return true
 			}
 		}

@@ -220,7 +220,7 @@ func (s *server) handleStatic() http.Handler {
 		}
 		etag, data := f.body.etag, f.body.plain
 		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			etag, data = f.body.etagGzip(), f.body.gzipped
+			etag, data = f.body.etagGz, f.body.gzipped
 			h.Set("Content-Encoding", "gzip")
 		}
 		h.Set("ETag", etag)

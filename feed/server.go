@@ -63,6 +63,8 @@ type server struct {
 	opts    Options
 	metrics *metrics
 	cache   *renderCache
+	// cacheControl is the Cache-Control of feeds, from opts.MaxAge.
+	cacheControl string
 }
 
 // NewServer returns the whole HTTP surface of the service for the schedules
@@ -78,6 +80,8 @@ func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 		opts:    opts,
 		metrics: m,
 		cache:   newRenderCache(opts.CacheBytes, m),
+		cacheControl: "public, max-age=" + strconv.Itoa(int(opts.MaxAge.Seconds())) +
+			", stale-while-revalidate=60, stale-if-error=86400",
 	}
 	r := mux.NewRouter()
 	r.StrictSlash(false)
