@@ -106,10 +106,12 @@ func prop(name, value string, param ...string) ics.IANAProperty {
 // params holds one parameter map per (name, value): a feed has thousands of
 // TZID=… and VALUE=URI parameters and only a few distinct ones. The maps
 // are shared, so nothing may modify a calendar's parameters in place.
-var params sync.Map // name + "=" + value → map[string][]string
+var params sync.Map // paramKey → map[string][]string
+
+type paramKey struct{ name, value string }
 
 func sharedParam(name, value string) map[string][]string {
-	key := name + "=" + value
+	key := paramKey{name, value}
 	if m, ok := params.Load(key); ok {
 		return m.(map[string][]string)
 	}
@@ -176,7 +178,7 @@ func event(s *Schedule, e Event, zone *time.Location, stamp string, alarm time.D
 		dateTime("DTEND", e.End(), zone),
 		prop("SEQUENCE", strconv.Itoa(e.Sequence)),
 		prop("SUMMARY", summary),
-		prop("DESCRIPTION", eventDescription(s, e)),
+		prop("DESCRIPTION", s.description(e)),
 		prop("LOCATION", location(s, e)),
 	)
 	// One CATEGORIES property per category: a comma inside a track name
@@ -321,10 +323,24 @@ func eventURL(s *Schedule, e Event) string {
 	return s.Conference.URL
 }
 
+// description is eventDescription of e, computed once per schedule.
+func (s *Schedule) description(e Event) string {
+	if s.descriptions == nil { // a Schedule not made by NewSchedule
+		return eventDescription(s, e)
+	}
+	if d, ok := s.descriptions.Load(e.GUID); ok {
+		return d.(string)
+	}
+	d := eventDescription(s, e)
+	s.descriptions.Store(e.GUID, d)
+	return d
+}
+
 // eventDescription is what a subscriber reads when opening the event: the
 // abstract, then who, what and where.
 func eventDescription(s *Schedule, e Event) string {
 	var b strings.Builder
+	b.Grow(len(e.Subtitle) + len(e.Abstract) + len(e.Description) + 64*len(e.Speakers) + len(e.URL) + 128)
 	para := func(p string) {
 		if p = strings.TrimSpace(p); p == "" {
 			return

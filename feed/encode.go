@@ -168,12 +168,19 @@ func (e *encoder) fold(b []byte) {
 }
 
 // appendText escapes a TEXT value (RFC 5545 §3.3.11). A carriage return
-// alone or before a newline becomes one escaped newline.
+// alone or before a newline becomes one escaped newline; other control
+// characters are not allowed in TEXT and are dropped. Runs of ordinary
+// bytes are copied whole: abstracts are long and mostly plain.
 func appendText(b []byte, s string) []byte {
-	if !needsEscape(s) {
-		return append(b, s...)
-	}
-	for i := 0; i < len(s); i++ {
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && !textSpecial[s[i]] {
+			i++
+		}
+		b = append(b, s[:i]...)
+		if i == len(s) {
+			break
+		}
 		switch c := s[i]; c {
 		case '\\', ';', ',':
 			b = append(b, '\\', c)
@@ -184,25 +191,20 @@ func appendText(b []byte, s string) []byte {
 			b = append(b, '\\', 'n')
 		case '\n':
 			b = append(b, '\\', 'n')
-		default:
-			if c < 0x20 && c != '\t' || c == 0x7f {
-				continue // control characters are not allowed in TEXT
-			}
-			b = append(b, c)
 		}
+		s = s[i+1:]
 	}
 	return b
 }
 
-// needsEscape reports whether s has a byte appendText would change.
-func needsEscape(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '\\' || c == ';' || c == ',' || c == 0x7f {
-			return true
-		}
+// textSpecial marks the bytes appendText does not copy as they are.
+var textSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = c != '\t'
 	}
-	return false
-}
+	t[0x7f], t['\\'], t[';'], t[','] = true, true, true, true
+	return t
+}()
 
 // appendParamValue writes a parameter value, quoted when it contains a
 // character that would end it (RFC 5545 §3.2). A double quote cannot appear

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -99,6 +100,10 @@ type Schedule struct {
 	tracks   map[string]int // slug → index in Tracks
 	speakers map[string]int // slug → index in Speakers
 	events   map[string]int // GUID, ID and slug → index in Events
+
+	// descriptions caches each event's DESCRIPTION text (GUID → string) as
+	// feeds first need it: it is the same in every filter and zone.
+	descriptions *sync.Map
 }
 
 // NewSchedule validates the events, assigns track and speaker slugs, sorts
@@ -116,6 +121,8 @@ func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 		tracks:     make(map[string]int),
 		speakers:   make(map[string]int),
 		events:     make(map[string]int, 3*len(events)),
+
+		descriptions: new(sync.Map),
 	}
 	copy(s.Events, events)
 	slices.SortStableFunc(s.Events, func(a, b Event) int {
