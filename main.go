@@ -52,6 +52,7 @@ type config struct {
 	addr        string
 	schedules   []string
 	scheduleTZ  string
+	maxBytes    int64
 	baseURL     string
 	refresh     time.Duration
 	maxAge      time.Duration
@@ -84,6 +85,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.Var(&schedules, "schedule", "schedule to serve: a file path or http(s) URL of a frab/c3voc schedule.json or frab schedule.xml; repeat for several conferences (env: space-separated); default: the embedded DyNN workshop")
 	fs.StringVar(&c.scheduleTZ, "schedule-tz", "", "IANA zone of schedules that name none (legacy pentabarf XML)")
+	fs.Int64Var(&c.maxBytes, "schedule-max-bytes", feed.DefaultMaxBytes, "largest schedule to read, in bytes")
 	fs.StringVar(&c.baseURL, "base-url", "", "public URL of the service, for links in feeds (default: from each request)")
 	fs.DurationVar(&c.refresh, "refresh", feed.DefaultRefresh, "polling interval suggested to calendar clients")
 	fs.DurationVar(&c.maxAge, "max-age", feed.DefaultMaxAge, "Cache-Control max-age of feeds, for CDNs")
@@ -156,7 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfo(),
 	)
-	reloader := feed.NewReloader(logger, reg, sources(cfg), feed.LoadOptions{TimeZone: cfg.scheduleTZ})
+	reloader := feed.NewReloader(logger, reg, sources(cfg), feed.LoadOptions{TimeZone: cfg.scheduleTZ, MaxBytes: cfg.maxBytes})
 	journal, err := openJournal(cfg, logger)
 	if err != nil {
 		return err

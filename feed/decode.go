@@ -19,7 +19,7 @@ import (
 // DefaultMaxBytes is the largest schedule ParseSchedule and Load read when
 // not told otherwise: far above real exports, small enough that a wrong URL
 // cannot exhaust memory.
-const DefaultMaxBytes = 32 << 20
+const DefaultMaxBytes = 128 << 20
 
 // Errors a decoder returns, wrapped in a *DecodeError; test with errors.Is.
 var (
@@ -91,15 +91,18 @@ func ParseSchedule(r io.Reader) (*Schedule, error) {
 }
 
 // readAll reads r to the end, failing with ErrTooLarge beyond limit bytes.
-func readAll(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+func readAll(r io.Reader, limit int64) ([]byte, error) { return readAllInto(nil, r, limit) }
+
+// readAllInto is readAll appending to buf, whose capacity may already fit.
+func readAllInto(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+	w := bytes.NewBuffer(buf)
+	if _, err := w.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > limit {
+	if int64(w.Len()) > limit {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
 	}
-	return data, nil
+	return w.Bytes(), nil
 }
 
 // Parse decodes a schedule, detecting the format from the content (never

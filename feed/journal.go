@@ -184,6 +184,11 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		events = append(events, e)
 	}
 
+	if unrevised(src, events) {
+		// Nothing to show beyond the source (a first load, or no change
+		// ever): serve the parsed schedule as it is rather than a copy.
+		return src, ch, nil
+	}
 	s, err := NewSchedule(src.Conference, events)
 	if err != nil {
 		return nil, ch, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
@@ -191,6 +196,22 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 	s.Updated, s.Warnings = src.Updated, src.Warnings
 	s.Version = revisedVersion(src.Version, s)
 	return s, ch, nil
+}
+
+// unrevised reports whether events are exactly src's events with no
+// revision of their own: none cancelled, every SEQUENCE 0 and every
+// modification time the schedule's own.
+func unrevised(src *Schedule, events []Event) bool {
+	if len(events) != len(src.Events) {
+		return false
+	}
+	for i, e := range events {
+		if e.Cancelled || e.Sequence != 0 || !e.Modified.IsZero() && !e.Modified.Equal(src.Updated) ||
+			e.GUID != src.Events[i].GUID {
+			return false
+		}
+	}
+	return true
 }
 
 // sequenceFloor is the SEQUENCE of every session in a journal started

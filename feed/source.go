@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -82,7 +83,13 @@ func readScheduleFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("load schedule: %w", err)
 	}
 	defer f.Close()
-	data, err := readAll(f, limit)
+	var data []byte
+	if fi, serr := f.Stat(); serr == nil && fi.Mode().IsRegular() && fi.Size() <= limit {
+		// Read a regular file into a buffer of its size: growing one by
+		// doubling would cost a large schedule half its size again.
+		data = make([]byte, 0, fi.Size()+bytes.MinRead+1) // room for the read that finds EOF
+	}
+	data, err = readAllInto(data, f, limit)
 	if err != nil {
 		return nil, fmt.Errorf("load schedule %s: %w", path, err)
 	}
