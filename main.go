@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -150,7 +151,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.healthcheck {
 		return healthcheck(ctx, cfg.addr)
 	}
-	logger := newLogger(cfg.logFormat, stderr)
+	logs := newLogBuffer(stderr)
+	defer logs.Flush()
+	logger := newLogger(cfg.logFormat, logs)
+	go logs.flushEvery(ctx, 200*time.Millisecond)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -267,6 +271,43 @@ func buildInfo() prometheus.Collector {
 	}, []string{"version", "goversion", "tzdata"})
 	g.WithLabelValues(version, runtime.Version(), timezone.TZDataVersion).Set(1)
 	return g
+}
+
+// logBuffer batches log lines into fewer writes: with one access-log line
+// per request, writing each on its own would cost a system call per poll.
+// Lines reach the output within the flush interval, and at exit.
+type logBuffer struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func newLogBuffer(w io.Writer) *logBuffer { return &logBuffer{w: bufio.NewWriterSize(w, 64<<10)} }
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Write(p)
+}
+
+// Flush writes out what is buffered.
+func (b *logBuffer) Flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.w.Flush() // nowhere to report a failure to write the log
+}
+
+// flushEvery flushes on every tick until ctx ends.
+func (b *logBuffer) flushEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.Flush()
+		}
+	}
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

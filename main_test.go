@@ -230,8 +230,12 @@ func TestRunEnvFallback(t *testing.T) {
 	if !bytes.Contains(body, []byte("SOURCE;VALUE=URI:https://cal.example.org/feed.ics")) {
 		t.Error("CONFCAL_BASE_URL not used")
 	}
-	if !strings.Contains(inst.stderr.String(), `"msg":"schedule loaded"`) {
-		t.Error("CONFCAL_LOG_FORMAT=json not used")
+	// Log lines reach stderr within the flush interval.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(inst.stderr.String(), `"msg":"schedule loaded"`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("CONFCAL_LOG_FORMAT=json not used; stderr:\n%s", inst.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -223,32 +223,34 @@ func alarmText(d time.Duration) string {
 // validators, conditional requests, gzip when accepted and HEAD. It returns
 // the status code written.
 func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition string) int {
+	// Headers are set by their canonical names directly: Header.Set would
+	// canonicalise each name again on every poll.
 	h := w.Header()
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag, data := body.etag, body.plain
 	if gz {
 		etag, data = body.etagGz, body.gzipped
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = []string{"gzip"}
 	}
-	h.Set("Content-Type", contentType)
-	h.Set("ETag", etag)
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("Cache-Control", s.cacheControl)
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = []string{contentType}
+	h["Etag"] = []string{etag}
+	h["Vary"] = []string{"Accept-Encoding"}
+	h["Cache-Control"] = []string{s.cacheControl}
+	h["Access-Control-Allow-Origin"] = []string{"*"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
 	if disposition != "" {
-		h.Set("Content-Disposition", disposition)
+		h["Content-Disposition"] = []string{disposition}
 	}
 	if body.lastModified != "" {
-		h.Set("Last-Modified", body.lastModified)
+		h["Last-Modified"] = []string{body.lastModified}
 	}
 	if notModified(r, body) {
-		h.Del("Content-Type")
-		h.Del("Content-Encoding")
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified
 	}
-	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h["Content-Length"] = []string{strconv.Itoa(len(data))}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(data) // a failed write means the client went away

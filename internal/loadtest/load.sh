@@ -12,6 +12,7 @@ secs=${1:-10}
 conns=${CONNS:-32}
 feedpath=${FEEDPATH:-/tracks/spotlight.ics?tz=Europe/Berlin}
 tmp=$(mktemp -d)
+chmod 755 "$tmp" # nginx workers run as an unprivileged user
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
