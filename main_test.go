@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -326,5 +327,52 @@ func TestDrainDelay(t *testing.T) {
 	}
 	if err := inst.stop(t); err != nil {
 		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// TestRunSIGHUP: a changed schedule file is served after SIGHUP, with
+// polling off; a broken one leaves the good schedule serving.
+func TestRunSIGHUP(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schedule.json")
+	good := readFixture(t)
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inst := start(t, nil, "-schedule", path, "-reload-interval", "0")
+	hupUntil := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if _, body := fetch(t, inst.url+"/tracks/opening.ics", nil); strings.Contains(string(body), want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("feed never showed %q after SIGHUP", want)
+			}
+		}
+	}
+	renamed := bytes.Replace(good, []byte(`"title": "Welcome note"`), []byte(`"title": "Welcome, and opening remarks"`), 1)
+	if err := os.WriteFile(path, renamed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hupUntil(`SUMMARY:Welcome\, and opening remarks`)
+
+	broken := bytes.Replace(renamed, []byte(`"duration": "00:15"`), []byte(`"duration": "1:70"`), 1)
+	if err := os.WriteFile(path, broken, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	if resp, body := fetch(t, inst.url+"/tracks/opening.ics", nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), `SUMMARY:Welcome\, and opening remarks`) {
+		t.Errorf("after a broken reload: %d, good schedule gone", resp.StatusCode)
+	}
+	_, metrics := fetch(t, inst.url+"/metrics", nil)
+	if !bytes.Contains(metrics, []byte(`confcal_schedule_loads_total{conference="dynn2022",result="error"}`)) {
+		t.Error("the failed reload was not counted")
 	}
 }
