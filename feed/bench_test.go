@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"testing"
 	"time"
 
@@ -162,36 +161,6 @@ func syntheticJSON(n int) []byte {
 	}
 	b.WriteString(`]}}}`)
 	return b.Bytes()
-}
-
-// BenchmarkParse measures loading a schedule: decoding, validation, slugs
-// and indexes. live-MB is the heap the parsed schedule keeps.
-func BenchmarkParse(b *testing.B) {
-	for _, n := range []int{43, 100000} {
-		data := syntheticJSON(n)
-		b.Run(fmt.Sprint(n, "_sessions"), func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			var s *Schedule
-			for b.Loop() {
-				var err error
-				if s, err = Parse(data, ParseOptions{Source: "synthetic"}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			if len(s.Events) != n {
-				b.Fatalf("%d events, want %d", len(s.Events), n)
-			}
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			s = nil
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			b.ReportMetric(float64(before.HeapAlloc-after.HeapAlloc)/(1<<20), "live-MB")
-		})
-	}
 }
 
 // discardWriter is the least a ResponseWriter can do, so that benchmarks
