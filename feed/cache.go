@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -23,6 +24,11 @@ type rendered struct {
 	// lastModified is modified as an HTTP date; empty when unknown.
 	lastModified string
 	labels       [3]string // a feed's kind, track and zone class, for its metric
+	// hdr holds the header values of this variant, made once: serving a
+	// poll then allocates nothing for them. They are shared and read-only.
+	hdr struct {
+		etag, etagGz, length, lengthGz, lastModified []string
+	}
 }
 
 func (r *rendered) size() int64 { return int64(len(r.plain) + len(r.gzipped) + 2*len(r.etag) + 96) }
@@ -43,7 +49,7 @@ func newRendered(body []byte, modified time.Time) *rendered {
 	if !modified.IsZero() {
 		lastModified = modified.Format(http.TimeFormat)
 	}
-	return &rendered{
+	r := &rendered{
 		lastModified: lastModified,
 		plain:        body,
 		gzipped:      gz.Bytes(),
@@ -51,6 +57,13 @@ func newRendered(body []byte, modified time.Time) *rendered {
 		etagGz:       `"` + tag + `-gz"`, // encodings differ, so must strong ETags (RFC 9110 §8.8.3)
 		modified:     modified,
 	}
+	r.hdr.etag, r.hdr.etagGz = []string{r.etag}, []string{r.etagGz}
+	r.hdr.length = []string{strconv.Itoa(len(r.plain))}
+	r.hdr.lengthGz = []string{strconv.Itoa(len(r.gzipped))}
+	if lastModified != "" {
+		r.hdr.lastModified = []string{lastModified}
+	}
+	return r
 }
 
 // gzipWriters reuses compressors: each holds about a megabyte of state.

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -223,26 +225,26 @@ func alarmText(d time.Duration) string {
 // validators, conditional requests, gzip when accepted and HEAD. It returns
 // the status code written.
 func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition string) int {
-	// Headers are set by their canonical names directly: Header.Set would
-	// canonicalise each name again on every poll.
+	// Header values are shared, read-only slices and names are set in
+	// their canonical form: a poll allocates nothing for its headers.
 	h := w.Header()
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
-	etag, data := body.etag, body.plain
+	etag, length, data := body.hdr.etag, body.hdr.length, body.plain
 	if gz {
-		etag, data = body.etagGz, body.gzipped
-		h["Content-Encoding"] = []string{"gzip"}
+		etag, length, data = body.hdr.etagGz, body.hdr.lengthGz, body.gzipped
+		h["Content-Encoding"] = hdrGzip
 	}
-	h["Content-Type"] = []string{contentType}
-	h["Etag"] = []string{etag}
-	h["Vary"] = []string{"Accept-Encoding"}
-	h["Cache-Control"] = []string{s.cacheControl}
-	h["Access-Control-Allow-Origin"] = []string{"*"}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Content-Type"] = headerValue(contentType)
+	h["Etag"] = etag
+	h["Vary"] = hdrVary
+	h["Cache-Control"] = s.cacheControl
+	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
+	h["X-Content-Type-Options"] = hdrNosniff
 	if disposition != "" {
-		h["Content-Disposition"] = []string{disposition}
+		h["Content-Disposition"] = headerValue(disposition)
 	}
-	if body.lastModified != "" {
-		h["Last-Modified"] = []string{body.lastModified}
+	if body.hdr.lastModified != nil {
+		h["Last-Modified"] = body.hdr.lastModified
 	}
 	if notModified(r, body) {
 		delete(h, "Content-Type")
@@ -250,12 +252,41 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(data))}
+	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(data) // a failed write means the client went away
 	}
 	return http.StatusOK
+}
+
+// Header values every response shares. Nothing may modify them in place.
+var (
+	hdrGzip      = []string{"gzip"}
+	hdrVary      = []string{"Accept-Encoding"}
+	hdrAnyOrigin = []string{"*"}
+	hdrNosniff   = []string{"nosniff"}
+)
+
+// headerValues interns header values such as content types and feed file
+// names, up to a bound, so that serving them allocates nothing.
+var (
+	headerValues    sync.Map // string → []string
+	headerValuesLen atomic.Int32
+)
+
+func headerValue(v string) []string {
+	if hv, ok := headerValues.Load(v); ok {
+		return hv.([]string)
+	}
+	if headerValuesLen.Load() >= 4096 {
+		return []string{v}
+	}
+	hv, loaded := headerValues.LoadOrStore(v, []string{v})
+	if !loaded {
+		headerValuesLen.Add(1)
+	}
+	return hv.([]string)
 }
 
 // notModified evaluates If-None-Match, or If-Modified-Since when there is

@@ -64,7 +64,7 @@ type server struct {
 	metrics *metrics
 	cache   *renderCache
 	// cacheControl is the Cache-Control of feeds, from opts.MaxAge.
-	cacheControl string
+	cacheControl []string
 }
 
 // NewServer returns the whole HTTP surface of the service for the schedules
@@ -80,8 +80,8 @@ func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 		opts:    opts,
 		metrics: m,
 		cache:   newRenderCache(opts.CacheBytes, m),
-		cacheControl: "public, max-age=" + strconv.Itoa(int(opts.MaxAge.Seconds())) +
-			", stale-while-revalidate=60, stale-if-error=86400",
+		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(opts.MaxAge.Seconds())) +
+			", stale-while-revalidate=60, stale-if-error=86400"},
 	}
 	r := mux.NewRouter()
 	r.StrictSlash(false)
