@@ -151,6 +151,21 @@ func (c *renderCache) get(key string, render func() (*rendered, error)) (*render
 // errRenderPanicked is what waiters get when the render they wait for panicked.
 var errRenderPanicked = errors.New("render failed")
 
+// peek returns the variant cached under key, if any, without rendering.
+func (c *renderCache) peek(key string) (*rendered, bool) {
+	c.mu.Lock()
+	el, ok := c.entries[key]
+	if !ok {
+		c.mu.Unlock()
+		return nil, false
+	}
+	c.order.MoveToFront(el)
+	val := el.Value.(*cacheEntry).val
+	c.mu.Unlock()
+	c.stats.hit()
+	return val, true
+}
+
 // add stores val under key; c.mu must be held. A variant larger than the
 // whole budget is served but not kept.
 func (c *renderCache) add(key string, val *rendered) {

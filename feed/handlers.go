@@ -30,8 +30,7 @@ func (s *server) handleFeed() http.Handler {
 			return
 		}
 		base := s.baseURL(r)
-		key := sched.Conference.Acronym + "\x00" + sched.Version + "\x00" + base + "\x00" + r.URL.Path + "?" + r.URL.RawQuery
-		body, err := s.cache.get(key, func() (*rendered, error) {
+		body, err := s.cache.get(feedKey(sched, base, r), func() (*rendered, error) {
 			q, err := feedRequest(sched, r)
 			if err != nil {
 				return nil, err
@@ -50,10 +49,24 @@ func (s *server) handleFeed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		code := s.serve(w, r, body, calendarType, "inline; filename=\""+sched.Conference.Acronym+".ics\"")
-		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, body.labels[0], body.labels[1], body.labels[2],
-			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
+		disposition := "inline; filename=\"" + sched.Conference.Acronym + ".ics\""
+		code := s.serve(w, r, body, calendarType, disposition)
+		s.countFeed(sched, body, r, code)
+		s.polls.remember(base, r, sched.Conference.Acronym, routeTemplate(r), disposition)
 	})
+}
+
+// feedKey is the render-cache key of a feed request: the conference and
+// its schedule version, the public base URL (it is in SOURCE) and the
+// request as sent.
+func feedKey(sched *Schedule, base string, r *http.Request) string {
+	return sched.Conference.Acronym + "\x00" + sched.Version + "\x00" + base + "\x00" + r.URL.Path + "?" + r.URL.RawQuery
+}
+
+// countFeed counts a served feed in the feed metric.
+func (s *server) countFeed(sched *Schedule, body *rendered, r *http.Request, code int) {
+	s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, body.labels[0], body.labels[1], body.labels[2],
+		ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
 }
 
 // feedRequest reads what a feed request asks for: the query, and the track

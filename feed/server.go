@@ -63,6 +63,7 @@ type server struct {
 	opts    Options
 	metrics *metrics
 	cache   *renderCache
+	polls   polls
 	// cacheControl is the Cache-Control of feeds, from opts.MaxAge.
 	cacheControl []string
 }
@@ -85,7 +86,7 @@ func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 	}
 	r := mux.NewRouter()
 	r.StrictSlash(false)
-	r.Use(srv.recoverPanics, srv.observe)
+	r.Use(srv.observe)
 	var gatherer prometheus.Gatherer
 	if g, ok := reg.(prometheus.Gatherer); ok {
 		gatherer = g
@@ -93,7 +94,7 @@ func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 	addRoutes(r, srv, gatherer)
 	r.NotFoundHandler = srv.observe(http.HandlerFunc(srv.notFound))
 	r.MethodNotAllowedHandler = srv.observe(http.HandlerFunc(srv.methodNotAllowed))
-	return r
+	return srv.recoverPanics(srv.polled(r))
 }
 
 // statusWriter records what a handler wrote, for metrics and the log.
@@ -129,20 +130,24 @@ func (s *server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		elapsed := time.Since(start)
-		if sw.code == 0 {
-			sw.code = http.StatusOK
-		}
-		route := routeTemplate(r)
-		code := strconv.Itoa(sw.code)
-		s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), code).Inc()
-		s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
-		s.metrics.responseSize.WithLabelValues(route).Observe(float64(sw.bytes))
-		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("route", route), slog.Int("status", sw.code),
-			slog.Int("bytes", sw.bytes), slog.Duration("duration", elapsed),
-			slog.String("client", ClientFamily(r.UserAgent())), slog.String("remote", maskAddr(r.RemoteAddr)))
+		s.record(r, routeTemplate(r), sw, start)
 	})
+}
+
+// record counts a request in the metrics and writes its access-log line.
+func (s *server) record(r *http.Request, route string, sw *statusWriter, start time.Time) {
+	elapsed := time.Since(start)
+	if sw.code == 0 {
+		sw.code = http.StatusOK
+	}
+	code := strconv.Itoa(sw.code)
+	s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), code).Inc()
+	s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+	s.metrics.responseSize.WithLabelValues(route).Observe(float64(sw.bytes))
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method), slog.String("route", route), slog.Int("status", sw.code),
+		slog.Int("bytes", sw.bytes), slog.Duration("duration", elapsed),
+		slog.String("client", ClientFamily(r.UserAgent())), slog.String("remote", maskAddr(r.RemoteAddr)))
 }
 
 // routeTemplate is the mux path template that matched r, or "unmatched".

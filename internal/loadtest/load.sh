@@ -5,6 +5,7 @@
 # CPU 0 and wrk to CPU 1, all on loopback, one after the other in one run.
 #
 # Usage: internal/loadtest/load.sh [seconds per run, default 10]
+# (ROUNDS=n rounds per variant, default 3; CONNS, FEEDPATH as below)
 # Needs: wrk and nginx (Debian: apt-get install wrk nginx-light).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,31 +37,20 @@ rps() {
   awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"
 }
 
-declare -A result
-measure() { # name base-url path
-  local name=$1 url=$2$3 etag
-  etag=$(curl -fsS -D - -o /dev/null "$url" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}')
-  result[$name,plain]=$(rps "$url")
-  result[$name,gzip]=$(rps "$url" "Accept-Encoding: gzip")
-  result[$name,304]=$(rps "$url" "If-None-Match: $etag")
-}
+# All three servers run at once, pinned to CPU 0; only the one under load
+# does any work. Rounds alternate between them so that drift in the
+# machine's speed (it is shared) falls on all alike; medians are reported.
+rounds=${ROUNDS:-3}
 
-# confcal, one core.
 GOMAXPROCS=1 taskset -c 0 "$tmp/confcal" -addr 127.0.0.1:18080 -log-format json 2>/dev/null &
 pids+=($!)
 wait_for "http://127.0.0.1:18080/healthz"
 curl -fsS -o "$tmp/feed.ics" "http://127.0.0.1:18080$feedpath"
-measure confcal http://127.0.0.1:18080 "$feedpath"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
-# Go baseline, one core.
 GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18081 -file "$tmp/feed.ics" &
 pids+=($!)
 wait_for "http://127.0.0.1:18081/"
-measure baseline http://127.0.0.1:18081 /feed.ics
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
-# nginx, one worker on the same core: static file, precompressed gzip.
 mkdir -p "$tmp/www" "$tmp/nginx"
 cp "$tmp/feed.ics" "$tmp/www/feed.ics"
 gzip -k -9 "$tmp/www/feed.ics"
@@ -84,12 +74,34 @@ CONF
 taskset -c 0 nginx -c "$tmp/nginx.conf" &
 pids+=($!)
 wait_for "http://127.0.0.1:18082/feed.ics"
-measure nginx http://127.0.0.1:18082 /feed.ics
 
-printf '\nfeed %s (%s bytes), %ss per run, %s connections, server on CPU 0, wrk on CPU 1\n' \
-  "$feedpath" "$(wc -c <"$tmp/feed.ics")" "$secs" "$conns"
-printf '%-12s %12s %12s %12s %14s %12s\n' variant confcal baseline nginx confcal/base confcal/nginx
+declare -A url etag
+url[confcal]="http://127.0.0.1:18080$feedpath"
+url[baseline]="http://127.0.0.1:18081/feed.ics"
+url[nginx]="http://127.0.0.1:18082/feed.ics"
+for srv in confcal baseline nginx; do
+  etag[$srv]=$(curl -fsS -D - -o /dev/null "${url[$srv]}" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}')
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+printf '\nfeed %s (%s bytes), %ss per run, %s rounds, %s connections, servers on CPU 0, wrk on CPU 1\n' \
+  "$feedpath" "$(wc -c <"$tmp/feed.ics")" "$secs" "$rounds" "$conns"
+printf '%-8s %10s %10s %10s %14s %14s\n' variant confcal baseline nginx confcal/base confcal/nginx
 for v in plain gzip 304; do
-  c=${result[confcal,$v]} b=${result[baseline,$v]} n=${result[nginx,$v]}
-  printf '%-12s %12s %12s %12s %14.2f %12.2f\n' "$v" "$c" "$b" "$n" "$(echo "$c / $b" | bc -l)" "$(echo "$c / $n" | bc -l)"
+  declare -a c=() b=() n=() rb=() rn=()
+  for _ in $(seq "$rounds"); do
+    for srv in confcal baseline nginx; do
+      case $v in
+        plain) r=$(rps "${url[$srv]}") ;;
+        gzip) r=$(rps "${url[$srv]}" "Accept-Encoding: gzip") ;;
+        304) r=$(rps "${url[$srv]}" "If-None-Match: ${etag[$srv]}") ;;
+      esac
+      case $srv in confcal) c+=("$r") ;; baseline) b+=("$r") ;; nginx) n+=("$r") ;; esac
+    done
+    rb+=("$(echo "${c[-1]} / ${b[-1]}" | bc -l)")
+    rn+=("$(echo "${c[-1]} / ${n[-1]}" | bc -l)")
+  done
+  printf '%-8s %10.0f %10.0f %10.0f %14.2f %14.2f\n' "$v" "$(median "${c[@]}")" "$(median "${b[@]}")" \
+    "$(median "${n[@]}")" "$(median "${rb[@]}")" "$(median "${rn[@]}")"
 done
