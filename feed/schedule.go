@@ -276,14 +276,4 @@ func (s *Schedule) Event(key string) (Event, bool) {
 
 // Span returns the first start and the last end of the schedule's events;
 // both are zero when there are none.
-func (s *Schedule) Span() (first, last time.Time) {
-	for i, e := range s.Events {
-		if i == 0 || e.Start.Before(first) {
-			first = e.Start
-		}
-		if end := e.End(); end.After(last) {
-			last = end
-		}
-	}
-	return first, last
-}
+func (s *Schedule) Span() (first, last time.Time) { return span(s.Events) }
