@@ -59,6 +59,7 @@ type config struct {
 	maxAge      time.Duration
 	cacheBytes  int64
 	logFormat   string
+	accessLog   bool
 	healthcheck bool
 	shutdown    time.Duration
 	drain       time.Duration
@@ -92,6 +93,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.maxAge, "max-age", feed.DefaultMaxAge, "Cache-Control max-age of feeds, for CDNs")
 	fs.Int64Var(&c.cacheBytes, "cache-bytes", feed.DefaultCacheBytes, "byte budget of the render cache")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&c.accessLog, "access-log", true, "log a line per request (method, route, status, bytes, duration, client family, masked address)")
 	fs.DurationVar(&c.reload, "reload-interval", time.Minute, "how often to re-read schedules for changes (files by content hash, URLs conditionally); 0 disables polling (SIGHUP still reloads)")
 	fs.StringVar(&c.state, "state", "", "file of the change journal, which keeps SEQUENCE numbers and cancelled sessions across restarts (default: in memory, from the first load)")
 	fs.DurationVar(&c.keep, "keep-cancelled", feed.DefaultKeepCancelled, "how long a session that vanished from its schedule stays in feeds as cancelled")
@@ -175,9 +177,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var draining atomic.Bool // set at shutdown, so load balancers stop sending traffic
+	var accessLog *feed.AccessLog
+	if cfg.accessLog {
+		accessLog = feed.NewAccessLog(logs, cfg.logFormat == "json")
+	}
 	handler := feed.NewServer(logger, store, reg, feed.Options{
 		BaseURL: cfg.baseURL, Refresh: cfg.refresh, MaxAge: cfg.maxAge, CacheBytes: cfg.cacheBytes,
-		Ready: func() bool { return !draining.Load() },
+		Ready: func() bool { return !draining.Load() }, AccessLog: accessLog,
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -240,6 +240,40 @@ func TestRunEnvFallback(t *testing.T) {
 	}
 }
 
+// TestRunAccessLog: every request, routed or answered as a remembered
+// poll, gets an access-log line in the log format, unless -access-log=false.
+func TestRunAccessLog(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string // in every request line; "" for no lines
+	}{
+		{nil, "level=INFO msg=request method=GET route=/feed.ics status=200 "},
+		{map[string]string{"CONFCAL_LOG_FORMAT": "json"}, `"level":"INFO","msg":"request","method":"GET","route":"/feed.ics","status":200,`},
+		{map[string]string{"CONFCAL_ACCESS_LOG": "false"}, ""},
+	} {
+		inst := start(t, tc.env)
+		for range 3 {
+			fetch(t, inst.url+"/feed.ics?tz=Asia/Tokyo", nil)
+		}
+		if err := inst.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		logs := inst.stderr.String()
+		lines := 0
+		for line := range strings.Lines(logs) {
+			if (strings.Contains(line, "msg=request") || strings.Contains(line, `"msg":"request"`)) && strings.Contains(line, "/feed.ics") {
+				lines++
+				if tc.want == "" || !strings.Contains(line, tc.want) {
+					t.Errorf("env %v: access-log line %q, want one with %q", tc.env, line, tc.want)
+				}
+			}
+		}
+		if want := map[bool]int{true: 3, false: 0}[tc.want != ""]; lines != want {
+			t.Errorf("env %v: %d access-log lines, want %d:\n%s", tc.env, lines, want, logs)
+		}
+	}
+}
+
 // TestRunHealthcheck: -healthcheck succeeds against a running instance and
 // fails where none runs.
 func TestRunHealthcheck(t *testing.T) {

@@ -99,7 +99,8 @@ func BenchmarkServeCached(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{})
+	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(),
+		Options{AccessLog: NewAccessLog(io.Discard, true)})
 	for _, tc := range []struct {
 		name   string
 		header map[string]string

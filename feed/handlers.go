@@ -30,7 +30,8 @@ func (s *server) handleFeed() http.Handler {
 			return
 		}
 		base := s.baseURL(r)
-		body, err := s.cache.get(feedKey(sched, base, r), func() (*rendered, error) {
+		key := feedKey(sched, base, r)
+		body, err := s.cache.get(key, func() (*rendered, error) {
 			q, err := feedRequest(sched, r)
 			if err != nil {
 				return nil, err
@@ -50,9 +51,9 @@ func (s *server) handleFeed() http.Handler {
 			return
 		}
 		disposition := "inline; filename=\"" + sched.Conference.Acronym + ".ics\""
-		code := s.serve(w, r, body, calendarType, disposition)
+		code, _ := s.serve(w, r, body, calendarType, disposition)
 		s.countFeed(sched, body, r, code)
-		s.polls.remember(base, r, sched.Conference.Acronym, routeTemplate(r), disposition)
+		s.rememberPoll(r, sched, key, disposition, body)
 	})
 }
 
@@ -128,7 +129,7 @@ func (s *server) handleSession() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		code := s.serve(w, r, body, calendarType, "attachment; filename=\""+sessionKey(e)+".ics\"")
+		code, _ := s.serve(w, r, body, calendarType, "attachment; filename=\""+sessionKey(e)+".ics\"")
 		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, kindSession, "", zoneClass(sched, q),
 			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
 	})
@@ -236,8 +237,8 @@ func alarmText(d time.Duration) string {
 
 // serve writes a rendered variant the way calendar clients and CDNs expect:
 // validators, conditional requests, gzip when accepted and HEAD. It returns
-// the status code written.
-func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition string) int {
+// the status code and the number of body bytes written.
+func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition string) (code, n int) {
 	// Header values are shared, read-only slices and names are set in
 	// their canonical form: a poll allocates nothing for its headers.
 	h := w.Header()
@@ -263,14 +264,14 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 		delete(h, "Content-Type")
 		delete(h, "Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
-		return http.StatusNotModified
+		return http.StatusNotModified, 0
 	}
 	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(data) // a failed write means the client went away
+		n, _ = w.Write(data) // a failed write means the client went away
 	}
-	return http.StatusOK
+	return http.StatusOK, n
 }
 
 // Header values every response shares. Nothing may modify them in place.
@@ -353,15 +354,20 @@ func (s *server) schedule(r *http.Request) (*Schedule, string, error) {
 }
 
 // baseURL is the public URL of the service, configured or as requested.
-func (s *server) baseURL(r *http.Request) string {
-	if s.opts.BaseURL != "" {
-		return strings.TrimSuffix(s.opts.BaseURL, "/")
+func (s *server) baseURL(r *http.Request) string { return string(s.appendBaseURL(nil, r)) }
+
+// appendBaseURL appends the public URL of the service, configured or as
+// requested.
+func (s *server) appendBaseURL(b []byte, r *http.Request) []byte {
+	if s.base != "" {
+		return append(b, s.base...)
 	}
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
+	if proto := r.Header["X-Forwarded-Proto"]; r.TLS != nil || len(proto) > 0 && strings.EqualFold(proto[0], "https") {
+		b = append(b, "https://"...)
+	} else {
+		b = append(b, "http://"...)
 	}
-	return scheme + "://" + r.Host
+	return append(b, r.Host...)
 }
 
 func handleHealthz() http.Handler {

@@ -2,16 +2,21 @@ package feed
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Calendar clients poll the same few URLs over and over. Once a URL has
 // served a feed, the next poll of it is answered from the render cache
-// before routing: no route matching, no query parsing. Anything not
-// cached (a new schedule version, an evicted variant, an unknown URL)
-// goes through the router as usual.
+// before routing: no route matching, no query parsing, no building of
+// keys or metric labels. Anything else (a new schedule version, an
+// evicted variant, an unknown URL) goes through the router as usual, and
+// a feed served there updates what is remembered of its URL.
 
 // maxPolls bounds how many URLs are remembered; past it, new URLs are
 // simply routed every time.
@@ -20,28 +25,77 @@ const maxPolls = 50000
 // poll is what answering a remembered URL needs besides the cached bytes.
 type poll struct {
 	acronym     string // conference
+	version     string // its schedule version when the URL was served
+	cacheKey    string // of the variant in the render cache
 	route       string // route template, for metrics and the log
 	disposition string
+	labels      [3]string // the feed's kind, track and zone class, for its metric
+	duration    prometheus.Observer
+	size        prometheus.Observer
+	// counters holds the counters of the polls seen so far, one per
+	// method, status and client family: a copy-on-write list of at most
+	// 2×2×7, looked up without hashing any label.
+	counters atomic.Pointer[[]pollCounters]
+}
+
+// pollCounters are the counters one kind of poll of one URL increments.
+type pollCounters struct {
+	method, client string
+	code           int
+	requests       prometheus.Counter
+	feeds          prometheus.Counter
 }
 
 // polls remembers URLs that served feeds.
 type polls struct {
-	m sync.Map // pollKey(r) → *poll
-	n atomic.Int32
+	mu sync.RWMutex
+	m  map[string]*poll // by pollKey
 }
 
-// pollKey names a request as a poll: its public base URL and request URI.
-func pollKey(base string, r *http.Request) string { return base + r.URL.RequestURI() }
+// get returns what is remembered of the URL with the given poll key.
+func (p *polls) get(key []byte) *poll {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.m[string(key)]
+}
 
-// remember notes that the request r, with the given public base URL, was
-// served the feed of acronym by the route template.
-func (p *polls) remember(base string, r *http.Request, acronym, route, disposition string) {
-	if p.n.Load() >= maxPolls {
+// remember notes, or updates, what the URL with the given poll key served.
+func (p *polls) remember(key string, e *poll) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.m[key]; !ok && len(p.m) >= maxPolls {
 		return
 	}
-	if _, loaded := p.m.LoadOrStore(pollKey(base, r), &poll{acronym: acronym, route: route, disposition: disposition}); !loaded {
-		p.n.Add(1)
+	if p.m == nil {
+		p.m = make(map[string]*poll)
 	}
+	p.m[key] = e
+}
+
+// appendPollKey appends the name of r as a poll: the public base URL of
+// the service and the request target as sent.
+func (s *server) appendPollKey(b []byte, r *http.Request) []byte {
+	b = s.appendBaseURL(b, r)
+	if r.RequestURI != "" {
+		return append(b, r.RequestURI...)
+	}
+	return append(b, r.URL.RequestURI()...)
+}
+
+// rememberPoll notes that r, for the schedule sched, was served the feed
+// in the render cache under cacheKey.
+func (s *server) rememberPoll(r *http.Request, sched *Schedule, cacheKey, disposition string, body *rendered) {
+	route := routeTemplate(r)
+	s.polls.remember(string(s.appendPollKey(nil, r)), &poll{
+		acronym:     sched.Conference.Acronym,
+		version:     sched.Version,
+		cacheKey:    cacheKey,
+		route:       route,
+		disposition: disposition,
+		labels:      body.labels,
+		duration:    s.metrics.duration.WithLabelValues(route),
+		size:        s.metrics.responseSize.WithLabelValues(route),
+	})
 }
 
 // polled answers remembered polls from the render cache and passes every
@@ -53,26 +107,68 @@ func (s *server) polled(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		base := s.baseURL(r)
-		v, ok := s.polls.m.Load(pollKey(base, r))
-		if !ok {
+		var key [256]byte
+		p := s.polls.get(s.appendPollKey(key[:0], r))
+		body := s.cached(p)
+		if body == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p := v.(*poll)
-		sched, ok := s.store.Get(p.acronym)
-		if !ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, ok := s.cache.peek(feedKey(sched, base, r))
-		if !ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		sw := &statusWriter{ResponseWriter: w}
-		code := s.serve(sw, r, body, calendarType, p.disposition)
-		s.countFeed(sched, body, r, code)
-		s.record(r, p.route, sw, start)
+		code, n := s.serve(w, r, body, calendarType, p.disposition)
+		client := ClientFamily(r.UserAgent())
+		c := p.countersFor(s.metrics, r.Method, client, code)
+		c.requests.Inc()
+		c.feeds.Inc()
+		end := time.Now()
+		elapsed := end.Sub(start)
+		p.duration.Observe(elapsed.Seconds())
+		p.size.Observe(float64(n))
+		s.opts.AccessLog.log(&access{time: end, method: r.Method, route: p.route, status: code, bytes: n,
+			duration: elapsed, client: client, remote: r.RemoteAddr})
 	})
+}
+
+// cached returns the variant a remembered URL serves, or nil when there is
+// none or its schedule has changed since.
+func (s *server) cached(p *poll) *rendered {
+	if p == nil {
+		return nil
+	}
+	sched, ok := s.store.Get(p.acronym)
+	if !ok || sched.Version != p.version {
+		return nil
+	}
+	body, _ := s.cache.peek(p.cacheKey)
+	return body
+}
+
+// countersFor returns the counters of a poll of p with the given method,
+// client family and status code, making them on first use.
+func (p *poll) countersFor(m *metrics, method, client string, code int) *pollCounters {
+	if cs := p.counters.Load(); cs != nil {
+		for i := range *cs {
+			if c := &(*cs)[i]; c.code == code && c.method == method && c.client == client {
+				return c
+			}
+		}
+	}
+	status := strconv.Itoa(code)
+	c := pollCounters{
+		method:   method,
+		client:   client,
+		code:     code,
+		requests: m.requests.WithLabelValues(p.route, methodLabel(method), status),
+		feeds:    m.feeds.WithLabelValues(p.acronym, p.labels[0], p.labels[1], p.labels[2], client, status),
+	}
+	for {
+		old := p.counters.Load()
+		var next []pollCounters
+		if old != nil {
+			next = slices.Clone(*old)
+		}
+		next = append(next, c)
+		if p.counters.CompareAndSwap(old, &next) {
+			return &c
+		}
+	}
 }

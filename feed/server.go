@@ -3,11 +3,10 @@ package feed
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -31,6 +30,8 @@ type Options struct {
 	// Ready reports whether the service should receive traffic (/readyz).
 	// Nil means always.
 	Ready func() bool
+	// AccessLog gets a line per request. Nil means none.
+	AccessLog *AccessLog
 }
 
 // Defaults for Options.
@@ -66,6 +67,8 @@ type server struct {
 	polls   polls
 	// cacheControl is the Cache-Control of feeds, from opts.MaxAge.
 	cacheControl []string
+	// base is opts.BaseURL without a trailing slash.
+	base string
 }
 
 // NewServer returns the whole HTTP surface of the service for the schedules
@@ -81,6 +84,7 @@ func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 		opts:    opts,
 		metrics: m,
 		cache:   newRenderCache(opts.CacheBytes, m),
+		base:    strings.TrimSuffix(opts.BaseURL, "/"),
 		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(opts.MaxAge.Seconds())) +
 			", stale-while-revalidate=60, stale-if-error=86400"},
 	}
@@ -130,24 +134,23 @@ func (s *server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		s.record(r, routeTemplate(r), sw, start)
+		if sw.code == 0 {
+			sw.code = http.StatusOK
+		}
+		s.record(r, routeTemplate(r), sw.code, sw.bytes, start)
 	})
 }
 
-// record counts a request in the metrics and writes its access-log line.
-func (s *server) record(r *http.Request, route string, sw *statusWriter, start time.Time) {
-	elapsed := time.Since(start)
-	if sw.code == 0 {
-		sw.code = http.StatusOK
-	}
-	code := strconv.Itoa(sw.code)
-	s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), code).Inc()
+// record counts a request that got the status code and n bytes of body in
+// the metrics, and writes its access-log line.
+func (s *server) record(r *http.Request, route string, code, n int, start time.Time) {
+	end := time.Now()
+	elapsed := end.Sub(start)
+	s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(code)).Inc()
 	s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
-	s.metrics.responseSize.WithLabelValues(route).Observe(float64(sw.bytes))
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("method", r.Method), slog.String("route", route), slog.Int("status", sw.code),
-		slog.Int("bytes", sw.bytes), slog.Duration("duration", elapsed),
-		slog.String("client", ClientFamily(r.UserAgent())), slog.String("remote", maskAddr(r.RemoteAddr)))
+	s.metrics.responseSize.WithLabelValues(route).Observe(float64(n))
+	s.opts.AccessLog.log(&access{time: end, method: r.Method, route: route, status: code, bytes: n,
+		duration: elapsed, client: ClientFamily(r.UserAgent()), remote: r.RemoteAddr})
 }
 
 // routeTemplate is the mux path template that matched r, or "unmatched".
@@ -168,28 +171,6 @@ func methodLabel(m string) string {
 		return m
 	}
 	return "other"
-}
-
-// maskAddr keeps only the network part of a client address (/24 for IPv4,
-// /48 for IPv6), so logs do not hold full client IPs.
-func maskAddr(addr string) string {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return ""
-	}
-	bits := 24
-	if ip.Is6() && !ip.Is4In6() {
-		bits = 48
-	}
-	p, err := ip.Unmap().Prefix(bits)
-	if err != nil {
-		return ""
-	}
-	return p.String()
 }
 
 // recoverPanics turns a panic in a handler into a 500 and a log line, so one

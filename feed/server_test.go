@@ -323,20 +323,6 @@ func TestClientFamily(t *testing.T) {
 	}
 }
 
-func TestMaskAddr(t *testing.T) {
-	tests := map[string]string{
-		"203.0.113.77:5555":       "203.0.113.0/24",
-		"[2001:db8:1:2::7]:443":   "2001:db8:1::/48",
-		"[::ffff:192.0.2.9]:1234": "192.0.2.0/24",
-		"garbage":                 "",
-	}
-	for in, want := range tests {
-		if got := maskAddr(in); got != want {
-			t.Errorf("maskAddr(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestCancelledShown: a cancelled session says so in the feed, the listing
 // and the organizer page.
 func TestCancelledShown(t *testing.T) {

@@ -1,0 +1,187 @@
+package feed
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// AccessLog writes one line per request, in the shape slog's text or JSON
+// handler gives it (msg "request"), so it reads like the service's other
+// log lines. It formats the line itself: calendar clients poll, and going
+// through slog cost more than the rest of answering a cached poll.
+//
+// A nil *AccessLog logs nothing.
+type AccessLog struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
+	buf  []byte
+}
+
+// NewAccessLog returns an access log writing to w, as JSON objects when
+// json is set and as slog text (key=value) otherwise. Each line is one
+// Write; w should buffer.
+func NewAccessLog(w io.Writer, json bool) *AccessLog {
+	return &AccessLog{w: w, json: json, buf: make([]byte, 0, 256)}
+}
+
+// access is one request as the access log records it.
+type access struct {
+	time     time.Time
+	method   string
+	route    string
+	status   int
+	bytes    int
+	duration time.Duration
+	client   string
+	remote   string // the client address as the server saw it; masked when written
+}
+
+// log writes the line for a.
+func (l *AccessLog) log(a *access) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.json {
+		l.buf = a.appendJSON(l.buf[:0])
+	} else {
+		l.buf = a.appendText(l.buf[:0])
+	}
+	l.w.Write(l.buf) // nowhere to report a failure to write the log
+}
+
+// appendJSON appends a as slog.JSONHandler writes a record with these attributes.
+func (a *access) appendJSON(b []byte) []byte {
+	b = append(b, `{"time":"`...)
+	b = a.time.Round(0).AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","method":`...)
+	b = appendJSONString(b, a.method)
+	b = append(b, `,"route":`...)
+	b = appendJSONString(b, a.route)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(a.status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, int64(a.bytes), 10)
+	b = append(b, `,"duration":`...)
+	b = strconv.AppendInt(b, int64(a.duration), 10)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, a.client)
+	b = append(b, `,"remote":"`...)
+	b = appendMaskedAddr(b, a.remote)
+	return append(b, "\"}\n"...)
+}
+
+// appendText appends a as slog.TextHandler writes a record with these attributes.
+func (a *access) appendText(b []byte) []byte {
+	b = append(b, "time="...)
+	b = appendRFC3339Millis(b, a.time.Round(0))
+	b = append(b, " level=INFO msg=request method="...)
+	b = appendTextString(b, a.method)
+	b = append(b, " route="...)
+	b = appendTextString(b, a.route)
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(a.status), 10)
+	b = append(b, " bytes="...)
+	b = strconv.AppendInt(b, int64(a.bytes), 10)
+	b = append(b, " duration="...)
+	b = append(b, a.duration.String()...)
+	b = append(b, " client="...)
+	b = appendTextString(b, a.client)
+	b = append(b, " remote="...)
+	n := len(b)
+	if b = appendMaskedAddr(b, a.remote); len(b) == n {
+		b = append(b, `""`...)
+	}
+	return append(b, '\n')
+}
+
+// appendRFC3339Millis formats t as slog's text handler does: RFC 3339
+// with exactly three fractional digits.
+func appendRFC3339Millis(b []byte, t time.Time) []byte {
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	// RFC3339Nano trims trailing zeros; a tenth of a millisecond keeps
+	// four digits, and the fourth is dropped.
+	b = t.Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefixLen], b[n+prefixLen+1:]...)
+}
+
+// appendJSONString appends s as a JSON string. The values logged are
+// method tokens, route templates and fixed names, so escaping the quote,
+// the backslash and control bytes is all that can be needed.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// appendTextString appends s as slog's text handler does: bare, or quoted
+// when it is empty or holds a space, '=', '"', a control character or a
+// rune that does not print.
+func appendTextString(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, `""`...)
+	}
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c <= ' ' || c == '=' || c == '"' {
+				return strconv.AppendQuote(b, s)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return strconv.AppendQuote(b, s)
+		}
+		i += size
+	}
+	return append(b, s...)
+}
+
+// appendMaskedAddr appends the network part of a client address (/24 for
+// IPv4, /48 for IPv6), so logs do not hold full client IPs; nothing when
+// addr is not an IP address.
+func appendMaskedAddr(b []byte, addr string) []byte {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return b
+	}
+	bits := 24
+	if ip.Is6() && !ip.Is4In6() {
+		bits = 48
+	}
+	p, err := ip.Unmap().Prefix(bits)
+	if err != nil {
+		return b
+	}
+	return p.AppendTo(b)
+}

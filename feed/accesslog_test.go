@@ -1,0 +1,127 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func TestMaskAddr(t *testing.T) {
+	tests := map[string]string{
+		"203.0.113.77:5555":       "203.0.113.0/24",
+		"[2001:db8:1:2::7]:443":   "2001:db8:1::/48",
+		"[::ffff:192.0.2.9]:1234": "192.0.2.0/24",
+		"198.51.100.4":            "198.51.100.0/24",
+		"garbage":                 "",
+		"":                        "",
+	}
+	for in, want := range tests {
+		if got := string(appendMaskedAddr(nil, in)); got != want {
+			t.Errorf("appendMaskedAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestAccessLogMatchesSlog: an access-log line is byte for byte what slog's
+// handler of the same format writes for the same record.
+func TestAccessLogMatchesSlog(t *testing.T) {
+	berlin := time.FixedZone("CET", 3600)
+	tests := []access{
+		{time: time.Date(2026, 11, 27, 10, 8, 12, 123456789, time.UTC), method: "GET", route: "/tracks/{track}.ics",
+			status: 200, bytes: 17517, duration: 12345 * time.Nanosecond, client: clientGoogle, remote: "203.0.113.77:5555"},
+		{time: time.Date(2026, 1, 2, 3, 4, 5, 0, berlin), method: "HEAD", route: "/{conference}/feed.ics",
+			status: 304, duration: 3 * time.Second, client: clientApple, remote: "[2001:db8:1:2::7]:443"},
+		{time: time.Date(2026, 6, 30, 23, 59, 59, 999999999, berlin), method: "PROPFIND", route: "unmatched",
+			status: 405, bytes: 88, duration: 999 * time.Microsecond, client: clientOther, remote: "garbage"},
+		{time: time.Now(), method: "GET", route: "/metrics", status: 200, bytes: 1 << 20, duration: 90 * time.Minute,
+			client: clientBrowser, remote: "127.0.0.1:1"},
+		{time: time.Now(), method: `we"ird=`, route: "a b\\c\n", client: "", remote: ""},
+		{time: time.Now(), method: "GET", route: "a\\b\x7fé", client: "x\u00a0y", remote: "\xff"},
+	}
+	for _, format := range []string{"text", "json"} {
+		for _, a := range tests {
+			var want, got bytes.Buffer
+			var h slog.Handler = slog.NewTextHandler(&want, nil)
+			if format == "json" {
+				h = slog.NewJSONHandler(&want, nil)
+			}
+			rec := slog.NewRecord(a.time, slog.LevelInfo, "request", 0)
+			rec.AddAttrs(slog.String("method", a.method), slog.String("route", a.route), slog.Int("status", a.status),
+				slog.Int("bytes", a.bytes), slog.Duration("duration", a.duration), slog.String("client", a.client),
+				slog.String("remote", string(appendMaskedAddr(nil, a.remote))))
+			if err := h.Handle(context.Background(), rec); err != nil {
+				t.Fatal(err)
+			}
+			NewAccessLog(&got, format == "json").log(&a)
+			if got.String() != want.String() {
+				t.Errorf("%s:\n got %s\nwant %s", format, got.String(), want.String())
+			}
+		}
+	}
+}
+
+// TestAccessLogRequests: routed requests and remembered polls each get one
+// line, with what was served.
+func TestAccessLogRequests(t *testing.T) {
+	var logs bytes.Buffer
+	store, err := NewStore(miniSchedule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(),
+		Options{AccessLog: NewAccessLog(&logs, true)})
+	get := func(target, ua string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("User-Agent", ua)
+		req.RemoteAddr = "192.0.2.55:40000"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	first := get("/tracks/rust.ics?tz=Asia/Tokyo", "Google-Calendar-Importer")
+	poll := get("/tracks/rust.ics?tz=Asia/Tokyo", "Thunderbird/128")
+	missing := get("/tracks/nope.ics", "curl/8")
+	type line struct {
+		Msg, Method, Route, Client, Remote string
+		Status, Bytes                      int
+		Duration                           int64
+	}
+	var lines []line
+	dec := json.NewDecoder(&logs)
+	for dec.More() {
+		var l line
+		if err := dec.Decode(&l); err != nil {
+			t.Fatalf("log line: %v", err)
+		}
+		lines = append(lines, l)
+	}
+	want := []line{
+		{Msg: "request", Method: "GET", Route: "/tracks/{track}.ics", Client: clientGoogle, Remote: "192.0.2.0/24", Status: 200, Bytes: first.Body.Len()},
+		{Msg: "request", Method: "GET", Route: "/tracks/{track}.ics", Client: clientThunderbird, Remote: "192.0.2.0/24", Status: 200, Bytes: poll.Body.Len()},
+		{Msg: "request", Method: "GET", Route: "/tracks/{track}.ics", Client: clientOther, Remote: "192.0.2.0/24", Status: 404, Bytes: missing.Body.Len()},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d log lines, want %d:\n%s", len(lines), len(want), logs.String())
+	}
+	for i := range want {
+		if lines[i].Duration <= 0 {
+			t.Errorf("line %d: duration %d", i, lines[i].Duration)
+		}
+		lines[i].Duration = 0
+		if lines[i] != want[i] {
+			t.Errorf("line %d = %+v, want %+v", i, lines[i], want[i])
+		}
+	}
+	if !strings.Contains(poll.Header().Get("Content-Type"), "text/calendar") || poll.Body.Len() == 0 {
+		t.Errorf("poll not served: %d %q", poll.Code, poll.Header())
+	}
+}
