@@ -246,25 +246,26 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 	etag, length, data := body.hdr.etag, body.hdr.length, body.plain
 	if gz {
 		etag, length, data = body.hdr.etagGz, body.hdr.lengthGz, body.gzipped
-		h["Content-Encoding"] = hdrGzip
 	}
-	h["Content-Type"] = headerValue(contentType)
 	h["Etag"] = etag
 	h["Vary"] = hdrVary
 	h["Cache-Control"] = s.cacheControl
 	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
+	if notModified(r, body) {
+		// Only what updates a cached copy (RFC 9110 §15.4.5).
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified, 0
+	}
+	h["Content-Type"] = headerValue(contentType)
+	if gz {
+		h["Content-Encoding"] = hdrGzip
+	}
 	h["X-Content-Type-Options"] = hdrNosniff
 	if disposition != "" {
 		h["Content-Disposition"] = headerValue(disposition)
 	}
 	if body.hdr.lastModified != nil {
 		h["Last-Modified"] = body.hdr.lastModified
-	}
-	if notModified(r, body) {
-		delete(h, "Content-Type")
-		delete(h, "Content-Encoding")
-		w.WriteHeader(http.StatusNotModified)
-		return http.StatusNotModified, 0
 	}
 	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)

@@ -98,6 +98,18 @@ func TestFeedResponse(t *testing.T) {
 		if resp.Header.Get("ETag") != etag {
 			t.Error("304 without the ETag")
 		}
+		// A 304 carries what updates a cached copy, not the representation's
+		// own metadata (RFC 9110 §15.4.5).
+		for _, k := range []string{"Vary", "Cache-Control", "Access-Control-Allow-Origin"} {
+			if resp.Header.Get(k) == "" {
+				t.Errorf("304 without %s", k)
+			}
+		}
+		for _, k := range []string{"Content-Type", "Content-Encoding", "Content-Disposition", "Content-Length"} {
+			if v := resp.Header.Get(k); v != "" {
+				t.Errorf("304 with %s: %q", k, v)
+			}
+		}
 		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"If-None-Match": `"stale"`})
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("stale ETag gave %d, want 200", resp.StatusCode)
