@@ -22,6 +22,14 @@ type AccessLog struct {
 	w    io.Writer
 	json bool
 	buf  []byte
+	// What the previous line formatted, reused while it holds: the
+	// second of its time (date, to the second; zone, its offset) and the
+	// host of its client address (masked).
+	sec        int64
+	loc        *time.Location
+	date, zone []byte
+	host       string
+	masked     []byte
 }
 
 // NewAccessLog returns an access log writing to w, as JSON objects when
@@ -51,17 +59,17 @@ func (l *AccessLog) log(a *access) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.json {
-		l.buf = a.appendJSON(l.buf[:0])
+		l.buf = l.appendJSON(l.buf[:0], a)
 	} else {
-		l.buf = a.appendText(l.buf[:0])
+		l.buf = l.appendText(l.buf[:0], a)
 	}
 	l.w.Write(l.buf) // nowhere to report a failure to write the log
 }
 
 // appendJSON appends a as slog.JSONHandler writes a record with these attributes.
-func (a *access) appendJSON(b []byte) []byte {
+func (l *AccessLog) appendJSON(b []byte, a *access) []byte {
 	b = append(b, `{"time":"`...)
-	b = a.time.Round(0).AppendFormat(b, time.RFC3339Nano)
+	b = l.appendTime(b, a.time, false)
 	b = append(b, `","level":"INFO","msg":"request","method":`...)
 	b = appendJSONString(b, a.method)
 	b = append(b, `,"route":`...)
@@ -75,14 +83,14 @@ func (a *access) appendJSON(b []byte) []byte {
 	b = append(b, `,"client":`...)
 	b = appendJSONString(b, a.client)
 	b = append(b, `,"remote":"`...)
-	b = appendMaskedAddr(b, a.remote)
+	b = l.appendRemote(b, a.remote)
 	return append(b, "\"}\n"...)
 }
 
 // appendText appends a as slog.TextHandler writes a record with these attributes.
-func (a *access) appendText(b []byte) []byte {
+func (l *AccessLog) appendText(b []byte, a *access) []byte {
 	b = append(b, "time="...)
-	b = appendRFC3339Millis(b, a.time.Round(0))
+	b = l.appendTime(b, a.time, true)
 	b = append(b, " level=INFO msg=request method="...)
 	b = appendTextString(b, a.method)
 	b = append(b, " route="...)
@@ -97,21 +105,62 @@ func (a *access) appendText(b []byte) []byte {
 	b = appendTextString(b, a.client)
 	b = append(b, " remote="...)
 	n := len(b)
-	if b = appendMaskedAddr(b, a.remote); len(b) == n {
+	if b = l.appendRemote(b, a.remote); len(b) == n {
 		b = append(b, `""`...)
 	}
 	return append(b, '\n')
 }
 
-// appendRFC3339Millis formats t as slog's text handler does: RFC 3339
-// with exactly three fractional digits.
-func appendRFC3339Millis(b []byte, t time.Time) []byte {
-	const prefixLen = len("2006-01-02T15:04:05.000")
-	n := len(b)
-	// RFC3339Nano trims trailing zeros; a tenth of a millisecond keeps
-	// four digits, and the fourth is dropped.
-	b = t.Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
-	return append(b[:n+prefixLen], b[n+prefixLen+1:]...)
+// appendTime appends t in RFC 3339 as slog's handlers do: with exactly
+// three fractional digits when millis is set (text), else with up to nine
+// and trailing zeros trimmed, as time.RFC3339Nano (JSON). The date and the
+// offset are formatted once a second.
+func (l *AccessLog) appendTime(b []byte, t time.Time, millis bool) []byte {
+	if sec := t.Unix(); sec != l.sec || t.Location() != l.loc || l.date == nil {
+		l.sec, l.loc = sec, t.Location()
+		l.date = t.AppendFormat(l.date[:0], "2006-01-02T15:04:05")
+		l.zone = t.AppendFormat(l.zone[:0], "Z07:00")
+	}
+	b = append(b, l.date...)
+	ns := t.Nanosecond()
+	switch {
+	case millis:
+		b = append(b, '.')
+		b = appendDigits(b, ns/1e6, 3)
+	case ns != 0:
+		digits := 9
+		for ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+		b = append(b, '.')
+		b = appendDigits(b, ns, digits)
+	}
+	return append(b, l.zone...)
+}
+
+// appendDigits appends v in exactly n decimal digits, with leading zeros.
+func appendDigits(b []byte, v, n int) []byte {
+	b = append(b, "000000000"[:n]...)
+	for i := len(b) - 1; v > 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
+}
+
+// appendRemote appends the masked client address addr; the previous
+// line's is reused when the host is the same.
+func (l *AccessLog) appendRemote(b []byte, addr string) []byte {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host != l.host || l.masked == nil {
+		l.host = host
+		l.masked = appendMaskedAddr(l.masked[:0], host)
+	}
+	return append(b, l.masked...)
 }
 
 // appendJSONString appends s as a JSON string. The values logged are

@@ -32,9 +32,11 @@ func TestMaskAddr(t *testing.T) {
 }
 
 // TestAccessLogMatchesSlog: an access-log line is byte for byte what slog's
-// handler of the same format writes for the same record.
+// handler of the same format writes for the same record, line after line
+// (the log reuses what it formatted for the line before).
 func TestAccessLogMatchesSlog(t *testing.T) {
 	berlin := time.FixedZone("CET", 3600)
+	sec := time.Date(2026, 3, 29, 0, 59, 59, 0, time.UTC)
 	tests := []access{
 		{time: time.Date(2026, 11, 27, 10, 8, 12, 123456789, time.UTC), method: "GET", route: "/tracks/{track}.ics",
 			status: 200, bytes: 17517, duration: 12345 * time.Nanosecond, client: clientGoogle, remote: "203.0.113.77:5555"},
@@ -46,10 +48,22 @@ func TestAccessLogMatchesSlog(t *testing.T) {
 			client: clientBrowser, remote: "127.0.0.1:1"},
 		{time: time.Now(), method: `we"ird=`, route: "a b\\c\n", client: "", remote: ""},
 		{time: time.Now(), method: "GET", route: "a\\b\x7fé", client: "x\u00a0y", remote: "\xff"},
+		// The same second, other fractions, other clients; then another
+		// zone and a second later across a clock change.
+		{time: sec, method: "GET", route: "/", remote: "192.0.2.1:1"},
+		{time: sec.Add(1), method: "GET", route: "/", remote: "192.0.2.200:2"},
+		{time: sec.Add(120 * time.Millisecond), method: "GET", route: "/", remote: "198.51.100.7:3"},
+		{time: sec.Add(999999990), method: "GET", route: "/", remote: "198.51.100.7:4"},
+		{time: sec.Add(999999990).In(berlin), method: "GET", route: "/", remote: "[2001:db8::1]:5"},
+		{time: sec.Add(time.Second).In(mustZone(t, "Europe/Berlin")), method: "GET", route: "/", remote: "[2001:db8::1]:6"},
+		{time: sec.Add(-time.Second).In(mustZone(t, "Europe/Berlin")), method: "GET", route: "/", remote: "garbage"},
 	}
 	for _, format := range []string{"text", "json"} {
+		var got bytes.Buffer
+		log := NewAccessLog(&got, format == "json")
 		for _, a := range tests {
-			var want, got bytes.Buffer
+			got.Reset()
+			var want bytes.Buffer
 			var h slog.Handler = slog.NewTextHandler(&want, nil)
 			if format == "json" {
 				h = slog.NewJSONHandler(&want, nil)
@@ -61,7 +75,7 @@ func TestAccessLogMatchesSlog(t *testing.T) {
 			if err := h.Handle(context.Background(), rec); err != nil {
 				t.Fatal(err)
 			}
-			NewAccessLog(&got, format == "json").log(&a)
+			log.log(&a)
 			if got.String() != want.String() {
 				t.Errorf("%s:\n got %s\nwant %s", format, got.String(), want.String())
 			}

@@ -50,8 +50,8 @@ func (s *server) handleFeed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		disposition := "inline; filename=\"" + sched.Conference.Acronym + ".ics\""
-		code, _ := s.serve(w, r, body, calendarType, disposition)
+		disposition := headerValue("inline; filename=\"" + sched.Conference.Acronym + ".ics\"")
+		code, _ := s.serve(w, r, body, hdrCalendar, disposition)
 		s.countFeed(sched, body, r, code)
 		s.rememberPoll(r, sched, key, disposition, body)
 	})
@@ -129,7 +129,7 @@ func (s *server) handleSession() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		code, _ := s.serve(w, r, body, calendarType, "attachment; filename=\""+sessionKey(e)+".ics\"")
+		code, _ := s.serve(w, r, body, hdrCalendar, headerValue("attachment; filename=\""+sessionKey(e)+".ics\""))
 		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, kindSession, "", zoneClass(sched, q),
 			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
 	})
@@ -238,11 +238,14 @@ func alarmText(d time.Duration) string {
 // serve writes a rendered variant the way calendar clients and CDNs expect:
 // validators, conditional requests, gzip when accepted and HEAD. It returns
 // the status code and the number of body bytes written.
-func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition string) (code, n int) {
+//
+// contentType and disposition are header values, as headerValue gives them;
+// a nil disposition sends none.
+func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition []string) (code, n int) {
 	// Header values are shared, read-only slices and names are set in
 	// their canonical form: a poll allocates nothing for its headers.
 	h := w.Header()
-	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	gz := acceptsGzip(headerGet(r.Header, "Accept-Encoding"))
 	etag, length, data := body.hdr.etag, body.hdr.length, body.plain
 	if gz {
 		etag, length, data = body.hdr.etagGz, body.hdr.lengthGz, body.gzipped
@@ -256,13 +259,13 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, 0
 	}
-	h["Content-Type"] = headerValue(contentType)
+	h["Content-Type"] = contentType
 	if gz {
 		h["Content-Encoding"] = hdrGzip
 	}
 	h["X-Content-Type-Options"] = hdrNosniff
-	if disposition != "" {
-		h["Content-Disposition"] = headerValue(disposition)
+	if disposition != nil {
+		h["Content-Disposition"] = disposition
 	}
 	if body.hdr.lastModified != nil {
 		h["Last-Modified"] = body.hdr.lastModified
@@ -275,8 +278,18 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 	return http.StatusOK, n
 }
 
+// headerGet is h.Get(key) for a key already in canonical form, without
+// canonicalizing it again.
+func headerGet(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // Header values every response shares. Nothing may modify them in place.
 var (
+	hdrCalendar  = []string{calendarType}
 	hdrGzip      = []string{"gzip"}
 	hdrVary      = []string{"Accept-Encoding"}
 	hdrAnyOrigin = []string{"*"}
@@ -308,7 +321,7 @@ func headerValue(v string) []string {
 // no If-None-Match (RFC 9110 §13.2.2). Either representation's ETag
 // matches: a client that switched encodings still has the same content.
 func notModified(r *http.Request, body *rendered) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
+	if inm := headerGet(r.Header, "If-None-Match"); inm != "" {
 		for tag := range strings.SplitSeq(inm, ",") {
 			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/") // weak comparison
 			if tag == "*" || tag == body.etag || tag == body.etagGz {
@@ -317,7 +330,7 @@ func notModified(r *http.Request, body *rendered) bool {
 		}
 		return false
 	}
-	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !body.modified.IsZero() {
+	if ims := headerGet(r.Header, "If-Modified-Since"); ims != "" && !body.modified.IsZero() {
 		t, err := http.ParseTime(ims)
 		return err == nil && !body.modified.After(t)
 	}

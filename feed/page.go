@@ -143,7 +143,7 @@ func (s *server) handlePage() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		s.serve(w, r, body, "text/html; charset=utf-8", "")
+		s.serve(w, r, body, headerValue("text/html; charset=utf-8"), nil)
 	})
 }
 
@@ -174,7 +174,7 @@ func (s *server) handleEmbed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		s.serve(w, r, body, "text/html; charset=utf-8", "")
+		s.serve(w, r, body, headerValue("text/html; charset=utf-8"), nil)
 	})
 }
 

@@ -24,11 +24,11 @@ const maxPolls = 50000
 
 // poll is what answering a remembered URL needs besides the cached bytes.
 type poll struct {
-	acronym     string // conference
-	version     string // its schedule version when the URL was served
-	cacheKey    string // of the variant in the render cache
-	route       string // route template, for metrics and the log
-	disposition string
+	acronym     string    // conference
+	version     string    // its schedule version when the URL was served
+	cacheKey    string    // of the variant in the render cache
+	route       string    // route template, for metrics and the log
+	disposition []string  // header value
 	labels      [3]string // the feed's kind, track and zone class, for its metric
 	duration    prometheus.Observer
 	size        prometheus.Observer
@@ -84,7 +84,7 @@ func (s *server) appendPollKey(b []byte, r *http.Request) []byte {
 
 // rememberPoll notes that r, for the schedule sched, was served the feed
 // in the render cache under cacheKey.
-func (s *server) rememberPoll(r *http.Request, sched *Schedule, cacheKey, disposition string, body *rendered) {
+func (s *server) rememberPoll(r *http.Request, sched *Schedule, cacheKey string, disposition []string, body *rendered) {
 	route := routeTemplate(r)
 	s.polls.remember(string(s.appendPollKey(nil, r)), &poll{
 		acronym:     sched.Conference.Acronym,
@@ -114,8 +114,8 @@ func (s *server) polled(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		code, n := s.serve(w, r, body, calendarType, p.disposition)
-		client := ClientFamily(r.UserAgent())
+		code, n := s.serve(w, r, body, hdrCalendar, p.disposition)
+		client := ClientFamily(headerGet(r.Header, "User-Agent"))
 		c := p.countersFor(s.metrics, r.Method, client, code)
 		c.requests.Inc()
 		c.feeds.Inc()

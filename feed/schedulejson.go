@@ -136,6 +136,6 @@ func (s *server) handleScheduleJSON() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		s.serve(w, r, body, "application/json; charset=utf-8", "")
+		s.serve(w, r, body, headerValue("application/json; charset=utf-8"), nil)
 	})
 }
