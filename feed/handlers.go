@@ -239,6 +239,13 @@ func alarmText(d time.Duration) string {
 // validators, conditional requests, gzip when accepted and HEAD. It returns
 // the status code and the number of body bytes written.
 //
+// Feeds carry only the headers clients and CDNs use: each costs every
+// poll, and past eight net/http's header maps grow from one group into
+// tables, which costs a poll more than the rest of its headers. So there
+// is no X-Content-Type-Options: browsers never render text/calendar as a
+// page, and a public feed (CORS "*") included as a script gives a page
+// nothing it could not fetch. Pages and JSON set it themselves.
+//
 // contentType and disposition are header values, as headerValue gives them;
 // a nil disposition sends none.
 func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition []string) (code, n int) {
@@ -263,7 +270,6 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 	if gz {
 		h["Content-Encoding"] = hdrGzip
 	}
-	h["X-Content-Type-Options"] = hdrNosniff
 	if disposition != nil {
 		h["Content-Disposition"] = disposition
 	}

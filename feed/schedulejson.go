@@ -136,6 +136,7 @@ func (s *server) handleScheduleJSON() http.Handler {
 			s.error(w, r, err)
 			return
 		}
+		w.Header()["X-Content-Type-Options"] = hdrNosniff
 		s.serve(w, r, body, headerValue("application/json; charset=utf-8"), nil)
 	})
 }

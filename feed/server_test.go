@@ -161,6 +161,19 @@ func TestFeedResponse(t *testing.T) {
 	})
 }
 
+// TestFeedHeaderCount: a feed's identity response sets at most eight
+// headers, so net/http's header maps stay in one group (see serve).
+func TestFeedHeaderCount(t *testing.T) {
+	srv, _ := newTestServer(t)
+	for range 2 { // routed, then answered as a remembered poll
+		resp, _ := get(t, srv, http.MethodGet, "/tracks/rust.ics", nil)
+		set := len(resp.Header) - 1 // net/http adds Date
+		if resp.Header.Get("Date") == "" || set > 8 {
+			t.Errorf("%d headers set (%v), want at most 8", set, resp.Header)
+		}
+	}
+}
+
 func TestRoutes(t *testing.T) {
 	srv, _ := newTestServer(t)
 	tests := []struct {
@@ -248,6 +261,9 @@ func TestScheduleJSON(t *testing.T) {
 	resp, body := get(t, srv, http.MethodGet, "/schedule.json", nil)
 	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("status %d, CORS %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
 	}
 	var l Listing
 	if err := json.Unmarshal(body, &l); err != nil {
