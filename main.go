@@ -35,6 +35,7 @@ import (
 
 	"github.com/confcal/confcal/feed"
 	"github.com/confcal/confcal/fixtures"
+	"github.com/confcal/confcal/internal/gcfloor"
 	"github.com/confcal/confcal/timezone"
 )
 
@@ -60,6 +61,7 @@ type config struct {
 	cacheBytes  int64
 	logFormat   string
 	accessLog   bool
+	heapFloor   int64
 	healthcheck bool
 	shutdown    time.Duration
 	drain       time.Duration
@@ -97,6 +99,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.reload, "reload-interval", time.Minute, "how often to re-read schedules for changes (files by content hash, URLs conditionally); 0 disables polling (SIGHUP still reloads)")
 	fs.StringVar(&c.state, "state", "", "file of the change journal, which keeps SEQUENCE numbers and cancelled sessions across restarts (default: in memory, from the first load)")
 	fs.DurationVar(&c.keep, "keep-cancelled", feed.DefaultKeepCancelled, "how long a session that vanished from its schedule stays in feeds as cancelled")
+	fs.Int64Var(&c.heapFloor, "heap-floor", 32<<20, "heap size, in bytes, below which the garbage collector does not run; 0 leaves it to GOGC; ignored when GOGC is set")
 	fs.DurationVar(&c.drain, "drain-delay", 0, "on SIGTERM, how long to answer /readyz with 503 before closing the listener, so load balancers stop sending traffic first")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 	fs.BoolVar(&c.healthcheck, "healthcheck", false, "check the health of a running instance at -addr and exit (for container health checks)")
@@ -128,6 +131,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	})
 	c.schedules = schedules
+	if err == nil && c.heapFloor < 0 {
+		return c, fmt.Errorf("-heap-floor %d: must be 0 or more bytes", c.heapFloor)
+	}
 	if err == nil && c.keep <= 0 {
 		return c, fmt.Errorf("-keep-cancelled %v: must be positive", c.keep)
 	}
@@ -174,6 +180,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	store, err := reloader.Start(ctx)
 	if err != nil {
 		return err
+	}
+
+	// With the schedules loaded the live heap is what serving needs: a few
+	// megabytes for a conference. Polls allocate in net/http, and without
+	// a floor the collector would run dozens of times a second under load.
+	if cfg.heapFloor > 0 && os.Getenv("GOGC") == "" {
+		defer gcfloor.Start(uint64(cfg.heapFloor), 100)()
 	}
 
 	var draining atomic.Bool // set at shutdown, so load balancers stop sending traffic

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -206,6 +207,7 @@ func TestRunFlagsAndEnv(t *testing.T) {
 		{"stray argument", []string{"schedule.json"}, nil, `unexpected argument "schedule.json"`},
 		{"bad env duration", nil, map[string]string{"CONFCAL_REFRESH": "soon"}, "CONFCAL_REFRESH"},
 		{"bad log format", []string{"-log-format", "xml"}, nil, "use text or json"},
+		{"negative heap floor", []string{"-heap-floor", "-1"}, nil, "must be 0 or more bytes"},
 		{"missing schedule file", []string{"-schedule", "/nonexistent/schedule.json"}, nil, "/nonexistent/schedule.json"},
 	}
 	for _, tc := range tests {
@@ -270,6 +272,32 @@ func TestRunAccessLog(t *testing.T) {
 		}
 		if want := map[bool]int{true: 3, false: 0}[tc.want != ""]; lines != want {
 			t.Errorf("env %v: %d access-log lines, want %d:\n%s", tc.env, lines, want, logs)
+		}
+	}
+}
+
+// TestRunHeapFloor: the collector's percentage is raised while the live
+// heap is below -heap-floor, and left alone with -heap-floor=0.
+func TestRunHeapFloor(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set, and wins over -heap-floor")
+	}
+	for _, tc := range []struct {
+		floor  string
+		raised bool
+	}{{"1073741824", true}, {"0", false}} {
+		inst := start(t, nil, "-heap-floor", tc.floor)
+		_, body := fetch(t, inst.url+"/metrics", nil)
+		m := regexp.MustCompile(`(?m)^go_gc_gogc_percent (\d+)$`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("no go_gc_gogc_percent in /metrics")
+		}
+		gogc, _ := strconv.Atoi(string(m[1]))
+		if raised := gogc > 100; raised != tc.raised || !raised && gogc != 100 {
+			t.Errorf("-heap-floor %s: GOGC %d", tc.floor, gogc)
+		}
+		if err := inst.stop(t); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
