@@ -119,8 +119,8 @@ func (s *server) polled(next http.Handler) http.Handler {
 		c := p.countersFor(s.metrics, r.Method, client, code)
 		c.requests.Inc()
 		c.feeds.Inc()
-		end := time.Now()
-		elapsed := end.Sub(start)
+		elapsed := time.Since(start) // reads only the monotonic clock
+		end := start.Add(elapsed)
 		p.duration.Observe(elapsed.Seconds())
 		p.size.Observe(float64(n))
 		s.opts.AccessLog.log(&access{time: end, method: r.Method, route: p.route, status: code, bytes: n,

@@ -144,8 +144,8 @@ func (s *server) observe(next http.Handler) http.Handler {
 // record counts a request that got the status code and n bytes of body in
 // the metrics, and writes its access-log line.
 func (s *server) record(r *http.Request, route string, code, n int, start time.Time) {
-	end := time.Now()
-	elapsed := end.Sub(start)
+	elapsed := time.Since(start) // reads only the monotonic clock
+	end := start.Add(elapsed)
 	s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(code)).Inc()
 	s.metrics.duration.WithLabelValues(route).Observe(elapsed.Seconds())
 	s.metrics.responseSize.WithLabelValues(route).Observe(float64(n))
