@@ -69,11 +69,9 @@ func Write(w io.Writer, cal *ics.Calendar) error {
 }
 
 type encoder struct {
-	w interface {
-		io.Writer
-		io.StringWriter
-	}
+	w   io.Writer
 	buf []byte // the current unfolded content line
+	out []byte // the current line folded, as written
 }
 
 // component writes one component and its sub-components.
@@ -117,11 +115,14 @@ func componentName(c ics.Component) string {
 func (e *encoder) property(p *ics.BaseProperty) {
 	b := append(e.buf[:0], p.IANAToken...)
 	if len(p.ICalParameters) > 0 {
-		keys := make([]string, 0, len(p.ICalParameters))
+		var names [4]string
+		keys := names[:0]
 		for k := range p.ICalParameters {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
+		if len(keys) > 1 {
+			slices.Sort(keys)
+		}
 		for _, k := range keys {
 			b = append(b, ';')
 			b = append(b, k...)
@@ -135,7 +136,7 @@ func (e *encoder) property(p *ics.BaseProperty) {
 		}
 	}
 	b = append(b, ':')
-	if p.GetValueType() == ics.ValueDataTypeText {
+	if isText(p) {
 		b = appendText(b, p.Value)
 	} else {
 		b = append(b, p.Value...)
@@ -152,19 +153,45 @@ func (e *encoder) line(s string) {
 // fold writes b as physical lines of at most 75 octets, each continuation
 // starting with a space, breaking only before the first byte of a character.
 func (e *encoder) fold(b []byte) {
+	out := e.out[:0]
 	limit := 75
 	for len(b) > limit {
 		cut := limit
 		for cut > 0 && !utf8.RuneStart(b[cut]) {
 			cut--
 		}
-		e.w.Write(b[:cut])
-		e.w.WriteString("\r\n ")
+		out = append(out, b[:cut]...)
+		out = append(out, "\r\n "...)
 		b = b[cut:]
 		limit = 74 // the leading space counts
 	}
-	e.w.Write(b)
-	e.w.WriteString("\r\n")
+	out = append(out, b...)
+	e.out = append(out, "\r\n"...)
+	e.w.Write(e.out)
+}
+
+// isText reports whether the value of p is TEXT, to be escaped: as its
+// VALUE parameter says, or else by its name's default type (RFC 5545 §3.8),
+// unknown and X- names being TEXT. It answers as p.GetValueType() ==
+// ics.ValueDataTypeText does, without ranging over the parameters.
+func isText(p *ics.BaseProperty) bool {
+	if v := p.ICalParameters[string(ics.ParameterValue)]; len(v) == 1 {
+		return ics.ValueDataType(v[0]) == ics.ValueDataTypeText
+	}
+	switch ics.Property(p.IANAToken) {
+	case ics.PropertyAttach, ics.PropertyTzurl, ics.PropertyUrl, // URI
+		ics.PropertyGeo,                                                                             // FLOAT
+		ics.PropertyPercentComplete, ics.PropertyPriority, ics.PropertyRepeat, ics.PropertySequence, // INTEGER
+		ics.PropertyCompleted, ics.PropertyDtend, ics.PropertyDue, ics.PropertyDtstart, ics.PropertyRecurrenceId,
+		ics.PropertyExdate, ics.PropertyRdate, ics.PropertyCreated, ics.PropertyDtstamp, ics.PropertyLastModified, // DATE-TIME
+		ics.PropertyDuration, ics.PropertyTrigger, // DURATION
+		ics.PropertyFreebusy,                             // PERIOD
+		ics.PropertyTzoffsetfrom, ics.PropertyTzoffsetto, // UTC-OFFSET
+		ics.PropertyAttendee, ics.PropertyOrganizer, // CAL-ADDRESS
+		ics.PropertyRrule: // RECUR
+		return false
+	}
+	return true
 }
 
 // appendText escapes a TEXT value (RFC 5545 §3.3.11). A carriage return

@@ -9,12 +9,15 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+
+	"github.com/confcal/confcal/timezone"
 )
 
-// mustZone loads an IANA zone or fails the test.
+// mustZone loads an IANA zone from the embedded database, as the service
+// does, or fails the test.
 func mustZone(t testing.TB, name string) *time.Location {
 	t.Helper()
-	loc, err := time.LoadLocation(name)
+	loc, err := timezone.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}

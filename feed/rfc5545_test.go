@@ -199,3 +199,36 @@ func (r *recorder) Fatalf(string, ...any) { r.failed = true; panic(recorderStop{
 func (r *recorder) Helper()               {}
 
 type recorderStop struct{}
+
+// TestIsText: the writer escapes exactly the values golang-ical calls TEXT.
+func TestIsText(t *testing.T) {
+	names := []ics.Property{
+		ics.PropertyCalscale, ics.PropertyMethod, ics.PropertyProductId, ics.PropertyVersion, ics.PropertyCategories,
+		ics.PropertyClass, ics.PropertyComment, ics.PropertyDescription, ics.PropertyLocation, ics.PropertyResources,
+		ics.PropertyStatus, ics.PropertySummary, ics.PropertyTransp, ics.PropertyTzid, ics.PropertyTzname,
+		ics.PropertyContact, ics.PropertyRelatedTo, ics.PropertyUid, ics.PropertyAction, ics.PropertyRequestStatus,
+		ics.PropertyAttach, ics.PropertyTzurl, ics.PropertyUrl, ics.PropertyGeo, ics.PropertyPercentComplete,
+		ics.PropertyPriority, ics.PropertyRepeat, ics.PropertySequence, ics.PropertyCompleted, ics.PropertyDtend,
+		ics.PropertyDue, ics.PropertyDtstart, ics.PropertyRecurrenceId, ics.PropertyExdate, ics.PropertyRdate,
+		ics.PropertyCreated, ics.PropertyDtstamp, ics.PropertyLastModified, ics.PropertyDuration, ics.PropertyTrigger,
+		ics.PropertyFreebusy, ics.PropertyTzoffsetfrom, ics.PropertyTzoffsetto, ics.PropertyAttendee,
+		ics.PropertyOrganizer, ics.PropertyRrule, "NAME", "REFRESH-INTERVAL", "SOURCE", "COLOR", "X-WR-CALNAME",
+		"X-PUBLISHED-TTL", "X-ANYTHING",
+	}
+	params := []map[string][]string{
+		nil,
+		{"TZID": {"Europe/Berlin"}},
+		{"VALUE": {"TEXT"}},
+		{"VALUE": {"URI"}, "X-A": {"b"}},
+		{"VALUE": {"DATE"}},
+		{"VALUE": {"TEXT", "URI"}}, // not one value: the name decides
+	}
+	for _, name := range names {
+		for _, ps := range params {
+			p := &ics.BaseProperty{IANAToken: string(name), ICalParameters: ps}
+			if got, want := isText(p), p.GetValueType() == ics.ValueDataTypeText; got != want {
+				t.Errorf("isText(%s %v) = %v, want %v", name, ps, got, want)
+			}
+		}
+	}
+}
