@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load test: confcal serving a cached feed, against the least a Go net/http
-# server can do with the same bytes (baseline) and nginx serving them as a
-# static file (sendfile off, gzip precompressed). Each server is pinned to
-# CPU 0 and wrk to CPU 1, all on loopback, one after the other in one run.
+# server can do with the same bytes (baseline), the same server sending
+# the rest of confcal's headers with its server timeouts (contract: what
+# the feed's HTTP contract costs in net/http), and nginx serving the bytes
+# as a static file (sendfile off, gzip precompressed). Each server is
+# pinned to CPU 0 and wrk to CPU 1, all on loopback, one after the other.
 #
 # Usage: internal/loadtest/load.sh [seconds per run, default 10]
 # (ROUNDS=n rounds per variant, default 3; CONNS, FEEDPATH as below)
@@ -51,6 +53,13 @@ GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18081 -file "$tmp/feed
 pids+=($!)
 wait_for "http://127.0.0.1:18081/"
 
+# The contract baseline sends confcal's other 200 headers.
+{ curl -fsS -D - -o /dev/null "http://127.0.0.1:18080$feedpath" | tr -d '\r' | tail -n +2 |
+    grep -viE '^(date|content-length|content-type|content-encoding|etag):'; echo; } >"$tmp/headers"
+GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18083 -file "$tmp/feed.ics" -headers "$tmp/headers" -timeouts &
+pids+=($!)
+wait_for "http://127.0.0.1:18083/"
+
 mkdir -p "$tmp/www" "$tmp/nginx"
 cp "$tmp/feed.ics" "$tmp/www/feed.ics"
 gzip -k -9 "$tmp/www/feed.ics"
@@ -75,11 +84,13 @@ taskset -c 0 nginx -c "$tmp/nginx.conf" &
 pids+=($!)
 wait_for "http://127.0.0.1:18082/feed.ics"
 
+servers=(confcal baseline contract nginx)
 declare -A url etag
 url[confcal]="http://127.0.0.1:18080$feedpath"
 url[baseline]="http://127.0.0.1:18081/feed.ics"
+url[contract]="http://127.0.0.1:18083/feed.ics"
 url[nginx]="http://127.0.0.1:18082/feed.ics"
-for srv in confcal baseline nginx; do
+for srv in "${servers[@]}"; do
   etag[$srv]=$(curl -fsS -D - -o /dev/null "${url[$srv]}" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}')
 done
 
@@ -87,21 +98,25 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 
 printf '\nfeed %s (%s bytes), %ss per run, %s rounds, %s connections, servers on CPU 0, wrk on CPU 1\n' \
   "$feedpath" "$(wc -c <"$tmp/feed.ics")" "$secs" "$rounds" "$conns"
-printf '%-8s %10s %10s %10s %14s %14s\n' variant confcal baseline nginx confcal/base confcal/nginx
+printf '%-8s %10s %10s %10s %10s %14s %14s %14s\n' variant confcal baseline contract nginx confcal/base confcal/contr confcal/nginx
 for v in plain gzip 304; do
-  declare -a c=() b=() n=() rb=() rn=()
+  declare -A got=() ratio=()
   for _ in $(seq "$rounds"); do
-    for srv in confcal baseline nginx; do
+    declare -A r=()
+    for srv in "${servers[@]}"; do
       case $v in
-        plain) r=$(rps "${url[$srv]}") ;;
-        gzip) r=$(rps "${url[$srv]}" "Accept-Encoding: gzip") ;;
-        304) r=$(rps "${url[$srv]}" "If-None-Match: ${etag[$srv]}") ;;
+        plain) r[$srv]=$(rps "${url[$srv]}") ;;
+        gzip) r[$srv]=$(rps "${url[$srv]}" "Accept-Encoding: gzip") ;;
+        304) r[$srv]=$(rps "${url[$srv]}" "If-None-Match: ${etag[$srv]}") ;;
       esac
-      case $srv in confcal) c+=("$r") ;; baseline) b+=("$r") ;; nginx) n+=("$r") ;; esac
+      got[$srv]+=" ${r[$srv]}"
     done
-    rb+=("$(echo "${c[-1]} / ${b[-1]}" | bc -l)")
-    rn+=("$(echo "${c[-1]} / ${n[-1]}" | bc -l)")
+    for srv in baseline contract nginx; do
+      ratio[$srv]+=" $(echo "${r[confcal]} / ${r[$srv]}" | bc -l)"
+    done
   done
-  printf '%-8s %10.0f %10.0f %10.0f %14.2f %14.2f\n' "$v" "$(median "${c[@]}")" "$(median "${b[@]}")" \
-    "$(median "${n[@]}")" "$(median "${rb[@]}")" "$(median "${rn[@]}")"
+  # shellcheck disable=SC2086 # the lists are meant to split
+  printf '%-8s %10.0f %10.0f %10.0f %10.0f %14.2f %14.2f %14.2f\n' "$v" \
+    "$(median ${got[confcal]})" "$(median ${got[baseline]})" "$(median ${got[contract]})" "$(median ${got[nginx]})" \
+    "$(median ${ratio[baseline]})" "$(median ${ratio[contract]})" "$(median ${ratio[nginx]})"
 done

@@ -1,9 +1,15 @@
 // Command baseline is the least a Go net/http server can do to serve a feed:
 // the same bytes from memory, with an ETag, If-None-Match and precompressed
 // gzip. The load test compares confcal against it.
+//
+// With -headers and -timeouts it also sends the rest of the headers of
+// confcal's 200 responses and runs with the server timeouts main.go sets:
+// what the HTTP contract of a feed costs in net/http, without confcal's
+// routing, cache, metrics and log.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -11,18 +17,29 @@ import (
 	"flag"
 	"log"
 	"net/http"
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "listen address")
 	file := flag.String("file", "", "the bytes to serve")
+	headers := flag.String("headers", "", "file of further response headers to send, one \"Name: value\" a line")
+	timeouts := flag.Bool("timeouts", false, "run with confcal's server timeouts")
 	flag.Parse()
 	body, err := os.ReadFile(*file)
 	if err != nil {
 		log.Fatal(err)
+	}
+	extra := http.Header{}
+	if *headers != "" {
+		extra, err = readHeaders(*headers)
+		if err != nil {
+			log.Fatal(err)
+		}
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -38,6 +55,9 @@ func main() {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
+		for k, v := range extra {
+			h[k] = v
+		}
 		data := body
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			h.Set("Content-Encoding", "gzip")
@@ -46,5 +66,26 @@ func main() {
 		h.Set("Content-Length", strconv.Itoa(len(data)))
 		w.Write(data)
 	})
-	log.Fatal(http.ListenAndServe(*addr, nil))
+	srv := &http.Server{Addr: *addr}
+	if *timeouts {
+		srv.ReadHeaderTimeout = 5 * time.Second
+		srv.ReadTimeout = 10 * time.Second
+		srv.WriteTimeout = 30 * time.Second
+		srv.IdleTimeout = 120 * time.Second
+	}
+	log.Fatal(srv.ListenAndServe())
+}
+
+// readHeaders reads "Name: value" lines.
+func readHeaders(path string) (http.Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h, err := textproto.NewReader(bufio.NewReader(f)).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return nil, err
+	}
+	return http.Header(h), nil
 }
