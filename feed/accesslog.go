@@ -163,14 +163,29 @@ func (l *AccessLog) appendRemote(b []byte, addr string) []byte {
 	return append(b, l.masked...)
 }
 
-// appendJSONString appends s as a JSON string. The values logged are
-// method tokens, route templates and fixed names, so escaping the quote,
-// the backslash and control bytes is all that can be needed.
+// appendJSONString appends s as a JSON string, escaped as slog's JSON
+// handler escapes it: quote, backslash and control bytes; invalid UTF-8
+// as U+FFFD; U+2028 and U+2029, which JavaScript does not allow raw.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				b = append(b, `\ufffd`...)
+			case r == '\u2028' || r == '\u2029':
+				b = append(b, `\u202`...)
+				b = append(b, hex[r&0xf])
+			default:
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)
 		case c == '\n':
@@ -184,6 +199,7 @@ func appendJSONString(b []byte, s string) []byte {
 		default:
 			b = append(b, c)
 		}
+		i++
 	}
 	return append(b, '"')
 }

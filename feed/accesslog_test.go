@@ -59,28 +59,69 @@ func TestAccessLogMatchesSlog(t *testing.T) {
 		{time: sec.Add(-time.Second).In(mustZone(t, "Europe/Berlin")), method: "GET", route: "/", remote: "garbage"},
 	}
 	for _, format := range []string{"text", "json"} {
-		var got bytes.Buffer
-		log := NewAccessLog(&got, format == "json")
+		log := newSlogComparison(format == "json")
 		for _, a := range tests {
-			got.Reset()
-			var want bytes.Buffer
-			var h slog.Handler = slog.NewTextHandler(&want, nil)
-			if format == "json" {
-				h = slog.NewJSONHandler(&want, nil)
-			}
-			rec := slog.NewRecord(a.time, slog.LevelInfo, "request", 0)
-			rec.AddAttrs(slog.String("method", a.method), slog.String("route", a.route), slog.Int("status", a.status),
-				slog.Int("bytes", a.bytes), slog.Duration("duration", a.duration), slog.String("client", a.client),
-				slog.String("remote", string(appendMaskedAddr(nil, a.remote))))
-			if err := h.Handle(context.Background(), rec); err != nil {
-				t.Fatal(err)
-			}
-			log.log(&a)
-			if got.String() != want.String() {
-				t.Errorf("%s:\n got %s\nwant %s", format, got.String(), want.String())
+			if got, want := log.line(t, a); got != want {
+				t.Errorf("%s:\n got %s\nwant %s", format, got, want)
 			}
 		}
 	}
+}
+
+// FuzzAccessLog: for any values, and line after line, the access log
+// writes what slog would.
+func FuzzAccessLog(f *testing.F) {
+	f.Add("GET", "/tracks/{track}.ics", "google", "203.0.113.7:5", 200, 17517, int64(12345), int64(1795774092123456789), 3600, int64(1))
+	f.Add(`we"ird`, "a b\\c\n\u2028\xff", "", "", -1, 0, int64(-5), int64(0), -34200, int64(999999999))
+	f.Fuzz(func(t *testing.T, method, route, client, remote string, status, n int, dur, unixNano int64, offset int, later int64) {
+		const span = 200 * 365 * 24 * int64(time.Hour) // years 1900–2100, which RFC 3339 can write
+		at := time.Unix(0, unixNano%span).In(time.FixedZone("", offset%(18*3600)))
+		for _, json := range []bool{false, true} {
+			log := newSlogComparison(json)
+			a := access{time: at, method: method, route: route, status: status, bytes: n, duration: time.Duration(dur),
+				client: client, remote: remote}
+			for range 2 { // the second line reuses what the first formatted, or not
+				if got, want := log.line(t, a); got != want {
+					t.Fatalf("json %v:\n got %q\nwant %q", json, got, want)
+				}
+				a.time = a.time.Add(time.Duration(later % int64(2*time.Second)))
+			}
+		}
+	})
+}
+
+// slogComparison writes access-log lines and slog's lines for the same
+// records.
+type slogComparison struct {
+	json bool
+	got  bytes.Buffer
+	log  *AccessLog
+}
+
+func newSlogComparison(json bool) *slogComparison {
+	c := &slogComparison{json: json}
+	c.log = NewAccessLog(&c.got, json)
+	return c
+}
+
+// line returns the access log's line for a and slog's.
+func (c *slogComparison) line(t *testing.T, a access) (got, want string) {
+	t.Helper()
+	var buf bytes.Buffer
+	var h slog.Handler = slog.NewTextHandler(&buf, nil)
+	if c.json {
+		h = slog.NewJSONHandler(&buf, nil)
+	}
+	rec := slog.NewRecord(a.time, slog.LevelInfo, "request", 0)
+	rec.AddAttrs(slog.String("method", a.method), slog.String("route", a.route), slog.Int("status", a.status),
+		slog.Int("bytes", a.bytes), slog.Duration("duration", a.duration), slog.String("client", a.client),
+		slog.String("remote", string(appendMaskedAddr(nil, a.remote))))
+	if err := h.Handle(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	c.got.Reset()
+	c.log.log(&a)
+	return c.got.String(), buf.String()
 }
 
 // TestAccessLogRequests: routed requests and remembered polls each get one
