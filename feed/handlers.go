@@ -249,6 +249,11 @@ func alarmText(d time.Duration) string {
 // contentType and disposition are header values, as headerValue gives them;
 // a nil disposition sends none.
 func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition []string) (code, n int) {
+	return serveRendered(w, r, body, contentType, disposition, s.cacheControl)
+}
+
+// serveRendered is serve with the Cache-Control header value given.
+func serveRendered(w http.ResponseWriter, r *http.Request, body *rendered, contentType, disposition, cacheControl []string) (code, n int) {
 	// Header values are shared, read-only slices and names are set in
 	// their canonical form: a poll allocates nothing for its headers.
 	h := w.Header()
@@ -259,7 +264,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, body *rendered, c
 	}
 	h["Etag"] = etag
 	h["Vary"] = hdrVary
-	h["Cache-Control"] = s.cacheControl
+	h["Cache-Control"] = cacheControl
 	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
 	if notModified(r, body) {
 		// Only what updates a cached copy (RFC 9110 §15.4.5).

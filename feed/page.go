@@ -200,6 +200,13 @@ func renderPage(name string, data pageData, modified time.Time) (*rendered, erro
 	return newRendered(buf.Bytes(), modified), nil
 }
 
+// Cache-Control of static files: for good when the URL names the content's
+// hash, briefly otherwise.
+var (
+	hdrImmutable  = []string{"public, max-age=31536000, immutable"}
+	hdrRevalidate = []string{"public, max-age=300"}
+)
+
 // handleStatic serves the page's embedded CSS, JavaScript and icon. URLs
 // carry a content hash (?v=), so a matching request may be cached for good.
 func (s *server) handleStatic() http.Handler {
@@ -209,32 +216,12 @@ func (s *server) handleStatic() http.Handler {
 			s.notFound(w, r)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", f.contentType)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Vary", "Accept-Encoding")
+		w.Header()["X-Content-Type-Options"] = hdrNosniff
+		cacheControl := hdrRevalidate
 		if r.URL.Query().Get("v") == f.version {
-			h.Set("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
-			h.Set("Cache-Control", "public, max-age=300")
+			cacheControl = hdrImmutable
 		}
-		etag, data := f.body.etag, f.body.plain
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			etag, data = f.body.etagGz, f.body.gzipped
-			h.Set("Content-Encoding", "gzip")
-		}
-		h.Set("ETag", etag)
-		if notModified(r, f.body) {
-			h.Del("Content-Type")
-			h.Del("Content-Encoding")
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		h.Set("Content-Length", strconv.Itoa(len(data)))
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
-			w.Write(data) // a failed write means the client went away
-		}
+		serveRendered(w, r, f.body, headerValue(f.contentType), nil, cacheControl)
 	})
 }
 

@@ -256,6 +256,9 @@ func TestStatic(t *testing.T) {
 			if got := resp.Header.Get("Content-Type"); got != ctype {
 				t.Errorf("Content-Type = %q, want %q", got, ctype)
 			}
+			if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+			}
 			if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "immutable") {
 				t.Errorf("Cache-Control = %q", cc)
 			}
