@@ -171,7 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		buildInfo(),
 	)
 	reloader := feed.NewReloader(logger, reg, sources(cfg), feed.LoadOptions{TimeZone: cfg.scheduleTZ, MaxBytes: cfg.maxBytes})
-	journal, err := openJournal(cfg, logger)
+	journal, err := openJournal(cfg, logger, reg)
 	if err != nil {
 		return err
 	}
@@ -260,8 +260,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // openJournal opens the change journal: the -state file, or one in memory.
 // A damaged file is moved aside and replaced (see feed.OpenBoltJournal).
-func openJournal(cfg config, logger *slog.Logger) (feed.Journal, error) {
-	opts := feed.JournalOptions{KeepCancelled: cfg.keep, Logger: logger}
+func openJournal(cfg config, logger *slog.Logger, reg prometheus.Registerer) (feed.Journal, error) {
+	opts := feed.JournalOptions{KeepCancelled: cfg.keep, Logger: logger, Registerer: reg}
 	if cfg.state == "" {
 		return feed.NewMemoryJournal(opts), nil
 	}

@@ -162,6 +162,7 @@ func TestRun(t *testing.T) {
 		`confcal_feed_requests_total{client="google",code="200",conference="dynn2022",kind="track",track="spotlight",zone="other"} 1`,
 		`confcal_schedule_sessions{conference="dynn2022"} 43`,
 		`confcal_schedule_loads_total{conference="dynn2022",result="changed"} 1`,
+		`confcal_journal_changes_total{change="new",conference="dynn2022"} 43`,
 		`confcal_build_info{goversion="go`,
 		`go_goroutines`, `process_cpu_seconds_total`,
 	} {
@@ -436,5 +437,8 @@ func TestRunSIGHUP(t *testing.T) {
 	_, metrics := fetch(t, inst.url+"/metrics", nil)
 	if !bytes.Contains(metrics, []byte(`confcal_schedule_loads_total{conference="dynn2022",result="error"}`)) {
 		t.Error("the failed reload was not counted")
+	}
+	if !bytes.Contains(metrics, []byte(`confcal_journal_changes_total{change="changed",conference="dynn2022"} 1`)) {
+		t.Error("the renamed session was not counted as changed")
 	}
 }

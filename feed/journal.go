@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultKeepCancelled is how long a session that vanished from its source
@@ -48,6 +51,8 @@ type JournalOptions struct {
 	// Logger receives what the journal noticed, and a recovery from a
 	// damaged file; nil means slog.Default().
 	Logger *slog.Logger
+	// Registerer, when set, gets confcal_journal_changes_total.
+	Registerer prometheus.Registerer
 }
 
 func (o JournalOptions) keep() time.Duration {
@@ -98,12 +103,44 @@ type journalChanges struct {
 	added, changed, cancelled, restored, expired int
 }
 
-func (c journalChanges) log(ctx context.Context, logger *slog.Logger, acronym string) {
+// report counts the changes of acronym's schedule in m (when not nil) and
+// logs them, unless the sessions are only new.
+func (c journalChanges) report(ctx context.Context, logger *slog.Logger, m *prometheus.CounterVec, acronym string) {
+	if m != nil {
+		for change, n := range map[string]int{"new": c.added, "changed": c.changed, "cancelled": c.cancelled,
+			"restored": c.restored, "expired": c.expired} {
+			if n > 0 {
+				m.WithLabelValues(acronym, change).Add(float64(n))
+			}
+		}
+	}
 	if c.changed+c.cancelled+c.restored+c.expired == 0 {
 		return
 	}
 	logger.InfoContext(ctx, "schedule changes recorded", "conference", acronym, "changed", c.changed,
 		"cancelled", c.cancelled, "restored", c.restored, "expired", c.expired, "new", c.added)
+}
+
+// newJournalMetric registers the journal's counter with reg; nil when reg
+// is. A journal opened again with the same registry shares the counter.
+func newJournalMetric(reg prometheus.Registerer) *prometheus.CounterVec {
+	if reg == nil {
+		return nil
+	}
+	m := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "confcal_journal_changes_total",
+		Help: "Session changes the change journal recorded, by conference and kind: new, changed, cancelled, restored (back after a cancellation) and expired (cancelled long enough to leave feeds).",
+	}, []string{"conference", "change"})
+	if err := reg.Register(m); err != nil {
+		var already prometheus.AlreadyRegisteredError
+		if errors.As(err, &already) {
+			if existing, ok := already.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing
+			}
+		}
+		panic(err) // a programming error, as with MustRegister
+	}
+	return m
 }
 
 // revise applies the journal st to the source schedule src at now: the
@@ -309,11 +346,12 @@ type MemoryJournal struct {
 	opts         JournalOptions
 	mu           sync.Mutex
 	byConference map[string]map[string]revision
+	changes      *prometheus.CounterVec // nil without a registry
 }
 
 // NewMemoryJournal returns an empty journal held in memory.
 func NewMemoryJournal(opts JournalOptions) *MemoryJournal {
-	return &MemoryJournal{opts: opts, byConference: make(map[string]map[string]revision)}
+	return &MemoryJournal{opts: opts, byConference: make(map[string]map[string]revision), changes: newJournalMetric(opts.Registerer)}
 }
 
 // Apply implements Journal.
@@ -331,7 +369,7 @@ func (j *MemoryJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (
 		j.byConference[a] = records
 	}
 	maps.Copy(records, ch.writes)
-	ch.log(ctx, j.opts.logger(), a)
+	ch.report(ctx, j.opts.logger(), j.changes, a)
 	return revised, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -22,7 +23,8 @@ import (
 type BoltJournal struct {
 	db        *bolt.DB
 	opts      JournalOptions
-	recovered time.Time // when this journal replaced a damaged one; zero if it never did
+	recovered time.Time              // when this journal replaced a damaged one; zero if it never did
+	changes   *prometheus.CounterVec // nil without a registry
 }
 
 // The layout of the file: meta holds the format and the recovery time;
@@ -60,7 +62,7 @@ func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &BoltJournal{db: db, opts: opts}
+	j := &BoltJournal{db: db, opts: opts, changes: newJournalMetric(opts.Registerer)}
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -226,7 +228,7 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 	if err != nil && !errors.Is(err, errNoChanges) {
 		return nil, fmt.Errorf("journal of %s: %w", a, err)
 	}
-	ch.log(ctx, j.opts.logger(), a)
+	ch.report(ctx, j.opts.logger(), j.changes, a)
 	return revised, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -122,6 +123,32 @@ func mustOpenBolt(t *testing.T, path string, opts JournalOptions) *BoltJournal {
 	return j
 }
 
+// journalCounts reads confcal_journal_changes_total of a conference from
+// reg, by kind of change.
+func journalCounts(t *testing.T, reg prometheus.Gatherer, acronym string) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "confcal_journal_changes_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["conference"] == acronym {
+				got[labels["change"]] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return got
+}
+
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func mustApply(t *testing.T, j Journal, s *Schedule, now time.Time) *Schedule {
@@ -189,13 +216,19 @@ func TestJournalFirstLoad(t *testing.T) {
 func TestJournalChanges(t *testing.T) {
 	for _, jc := range journalCases() {
 		t.Run(jc.name, func(t *testing.T) {
-			j := jc.open(t, JournalOptions{})
+			reg := prometheus.NewRegistry()
+			j := jc.open(t, JournalOptions{Registerer: reg})
 			first := mustApply(t, j, miniSchedule(t), t1)
 			if jc.reopen != nil {
 				j = jc.reopen(t, j)
 			}
 			second := mustApply(t, j, miniV2(t), t2)
 			updated := first.Updated
+
+			want := map[string]float64{"new": 5, "changed": 2, "cancelled": 1} // new: 4 at first, 1 in v2
+			if got := journalCounts(t, reg, "mini2024"); !maps.Equal(got, want) {
+				t.Errorf("confcal_journal_changes_total = %v, want %v", got, want)
+			}
 
 			tests := []struct {
 				guid      string
