@@ -158,7 +158,7 @@ func (l *AccessLog) appendRemote(b []byte, addr string) []byte {
 	}
 	if host != l.host || l.masked == nil {
 		l.host = host
-		l.masked = appendMaskedAddr(l.masked[:0], host)
+		l.masked = appendMaskedHost(l.masked[:0], host)
 	}
 	return append(b, l.masked...)
 }
@@ -236,6 +236,11 @@ func appendMaskedAddr(b []byte, addr string) []byte {
 	if err != nil {
 		host = addr
 	}
+	return appendMaskedHost(b, host)
+}
+
+// appendMaskedHost is appendMaskedAddr for an address without a port.
+func appendMaskedHost(b []byte, host string) []byte {
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
 		return b

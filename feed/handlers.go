@@ -53,7 +53,7 @@ func (s *server) handleFeed() http.Handler {
 		disposition := headerValue("inline; filename=\"" + sched.Conference.Acronym + ".ics\"")
 		code, _ := s.serve(w, r, body, hdrCalendar, disposition)
 		s.countFeed(sched, body, r, code)
-		s.rememberPoll(r, sched, key, disposition, body)
+		s.rememberPoll(r, sched, key, disposition)
 	})
 }
 

@@ -24,12 +24,11 @@ const maxPolls = 50000
 
 // poll is what answering a remembered URL needs besides the cached bytes.
 type poll struct {
-	acronym     string    // conference
-	version     string    // its schedule version when the URL was served
-	cacheKey    string    // of the variant in the render cache
-	route       string    // route template, for metrics and the log
-	disposition []string  // header value
-	labels      [3]string // the feed's kind, track and zone class, for its metric
+	acronym     string   // conference
+	version     string   // its schedule version when the URL was served
+	cacheKey    string   // of the variant in the render cache
+	route       string   // route template, for metrics and the log
+	disposition []string // header value
 	duration    prometheus.Observer
 	size        prometheus.Observer
 	// counters holds the counters of the polls seen so far, one per
@@ -84,7 +83,7 @@ func (s *server) appendPollKey(b []byte, r *http.Request) []byte {
 
 // rememberPoll notes that r, for the schedule sched, was served the feed
 // in the render cache under cacheKey.
-func (s *server) rememberPoll(r *http.Request, sched *Schedule, cacheKey string, disposition []string, body *rendered) {
+func (s *server) rememberPoll(r *http.Request, sched *Schedule, cacheKey string, disposition []string) {
 	route := routeTemplate(r)
 	s.polls.remember(string(s.appendPollKey(nil, r)), &poll{
 		acronym:     sched.Conference.Acronym,
@@ -92,7 +91,6 @@ func (s *server) rememberPoll(r *http.Request, sched *Schedule, cacheKey string,
 		cacheKey:    cacheKey,
 		route:       route,
 		disposition: disposition,
-		labels:      body.labels,
 		duration:    s.metrics.duration.WithLabelValues(route),
 		size:        s.metrics.responseSize.WithLabelValues(route),
 	})
@@ -116,7 +114,7 @@ func (s *server) polled(next http.Handler) http.Handler {
 		}
 		code, n := s.serve(w, r, body, hdrCalendar, p.disposition)
 		client := ClientFamily(headerGet(r.Header, "User-Agent"))
-		c := p.countersFor(s.metrics, r.Method, client, code)
+		c := p.countersFor(s.metrics, body.labels, r.Method, client, code)
 		c.requests.Inc()
 		c.feeds.Inc()
 		elapsed := time.Since(start) // reads only the monotonic clock
@@ -143,8 +141,9 @@ func (s *server) cached(p *poll) *rendered {
 }
 
 // countersFor returns the counters of a poll of p with the given method,
-// client family and status code, making them on first use.
-func (p *poll) countersFor(m *metrics, method, client string, code int) *pollCounters {
+// client family and status code, making them on first use with the feed's
+// labels (kind, track, zone class) from its rendered variant.
+func (p *poll) countersFor(m *metrics, labels [3]string, method, client string, code int) *pollCounters {
 	if cs := p.counters.Load(); cs != nil {
 		for i := range *cs {
 			if c := &(*cs)[i]; c.code == code && c.method == method && c.client == client {
@@ -158,7 +157,7 @@ func (p *poll) countersFor(m *metrics, method, client string, code int) *pollCou
 		client:   client,
 		code:     code,
 		requests: m.requests.WithLabelValues(p.route, methodLabel(method), status),
-		feeds:    m.feeds.WithLabelValues(p.acronym, p.labels[0], p.labels[1], p.labels[2], client, status),
+		feeds:    m.feeds.WithLabelValues(p.acronym, labels[0], labels[1], labels[2], client, status),
 	}
 	for {
 		old := p.counters.Load()
