@@ -161,7 +161,7 @@ func (s *server) render(sched *Schedule, events []Event, v View) (*rendered, err
 	if err != nil {
 		return nil, err
 	}
-	out := newRendered(data, sched.LastModified(events))
+	out := newRendered(data, sched.LastModified())
 	s.metrics.observeRender(time.Since(start))
 	return out, nil
 }

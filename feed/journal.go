@@ -177,6 +177,11 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		case old.Hash != r.Hash:
 			r.Sequence, r.Modified = old.Sequence+1, now
 			ch.changed++
+		case string(old.Event) != string(r.Event):
+			// What changed keeps the SEQUENCE (an abstract, a track, a
+			// link), but the feeds show it: LAST-MODIFIED must grow.
+			r.Modified = now
+			ch.changed++
 		}
 		if !known || !r.equal(old) {
 			ch.writes[e.GUID] = r
@@ -196,7 +201,8 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 			ch.cancelled++
 		}
 		if now.Sub(r.Removed) >= keep {
-			r.Expired, r.Event = true, nil
+			// Leaving the feeds changes them too.
+			r.Expired, r.Event, r.Modified = true, nil, now
 			ch.expired++
 		}
 		if !r.equal(old) {
@@ -221,7 +227,18 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		events = append(events, e)
 	}
 
-	if unrevised(src, events) {
+	// The latest change of all, including sessions the feeds no longer
+	// show: a feed loses a session when it expires or moves elsewhere.
+	var revised time.Time
+	for _, recs := range []map[string]revision{st.records, ch.writes} {
+		for _, r := range recs {
+			revised = maxTime(revised, r.Modified)
+		}
+	}
+	if !revised.After(src.Updated) {
+		revised = time.Time{}
+	}
+	if revised.IsZero() && unrevised(src, events) {
 		// Nothing to show beyond the source (a first load, or no change
 		// ever): serve the parsed schedule as it is rather than a copy.
 		return src, ch, nil
@@ -230,7 +247,7 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 	if err != nil {
 		return nil, ch, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
 	}
-	s.Updated, s.Warnings = src.Updated, src.Warnings
+	s.Updated, s.Revised, s.Warnings = src.Updated, revised, src.Warnings
 	s.Version = revisedVersion(src.Version, s)
 	return s, ch, nil
 }
@@ -302,6 +319,10 @@ func marshalEvent(e Event) ([]byte, error) {
 // cancellation expiring changes the feeds but not the source.
 func revisedVersion(source string, s *Schedule) string {
 	var h hash.Hash
+	if !s.Revised.IsZero() {
+		h = sha256.New()
+		fmt.Fprintf(h, "revised\x00%d\x00", s.Revised.Unix())
+	}
 	for _, e := range s.Events {
 		if e.Sequence == 0 && !e.Cancelled && (e.Modified.IsZero() || e.Modified.Equal(s.Updated)) {
 			continue
@@ -328,12 +349,14 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// LastModified is when the newest of events last changed: the schedule's
-// Updated, or a later change the journal noticed. It suits HTTP
-// Last-Modified, which must grow when a feed's content does.
-func (s *Schedule) LastModified(events []Event) time.Time {
-	t := s.Updated
-	for _, e := range events {
+// LastModified is when anything the schedule shows last changed: its
+// Updated, or a later change the journal noticed. It is the HTTP
+// Last-Modified of every feed of the schedule, which must grow whenever a
+// feed's content does: a feed's own sessions cannot say when one left it
+// (moved to another track, or expired after its cancellation).
+func (s *Schedule) LastModified() time.Time {
+	t := maxTime(s.Updated, s.Revised)
+	for _, e := range s.Events {
 		t = maxTime(t, e.Modified)
 	}
 	return t

@@ -325,12 +325,91 @@ func TestJournalNotMaterial(t *testing.T) {
 		}
 	}
 	s := mustApply(t, j, miniVersion(t, "v2", edit(func(e *Event) { e.Abstract = "Shorter." })), t2)
-	if e := mustEvent(t, s, guidBorrow); e.Sequence != 0 || e.Abstract != "Shorter." {
-		t.Errorf("abstract change: sequence %d, abstract %q", e.Sequence, e.Abstract)
+	if e := mustEvent(t, s, guidBorrow); e.Sequence != 0 || e.Abstract != "Shorter." || !e.Modified.Equal(t2) {
+		t.Errorf("abstract change: sequence %d, abstract %q, modified %v", e.Sequence, e.Abstract, e.Modified)
 	}
 	s = mustApply(t, j, miniVersion(t, "v3", edit(func(e *Event) { e.Speakers = append(e.Speakers, Speaker{ID: "p9", Name: "Ada"}) })), t3)
 	if e := mustEvent(t, s, guidBorrow); e.Sequence != 1 || !e.Modified.Equal(t3) {
 		t.Errorf("speaker change: sequence %d, modified %v", e.Sequence, e.Modified)
+	}
+}
+
+// TestJournalLastModifiedGrows follows a schedule through edits the
+// feeds show without a new SEQUENCE (an abstract, a track), a removal, the
+// cancellation expiring and a reload of the same source. Whenever any
+// track, speaker or whole feed renders differently, the schedule's
+// LastModified (every feed's HTTP Last-Modified) must grow, or a client
+// asking If-Modified-Since would be told nothing changed; when nothing
+// does, it must stay.
+func TestJournalLastModifiedGrows(t *testing.T) {
+	keep := 48 * time.Hour
+	edit := func(guid string, f func(e *Event)) func([]Event) []Event {
+		return func(events []Event) []Event {
+			for i := range events {
+				if events[i].GUID == guid {
+					f(&events[i])
+				}
+			}
+			return events
+		}
+	}
+	abstract := func(e *Event) { e.Abstract = "Shorter." }
+	track := func(e *Event) { e.Abstract, e.Track = "Shorter.", Track{Name: "Go & Friends"} }
+	removed := func(events []Event) []Event {
+		events = edit(guidBorrow, track)(events)
+		return slices.DeleteFunc(events, func(e Event) bool { return e.GUID == guidRemote })
+	}
+	steps := []struct {
+		name   string
+		source *Schedule
+		at     time.Time
+	}{
+		{"first load", miniSchedule(t), t1},
+		{"abstract edited", miniVersion(t, "v2", edit(guidBorrow, abstract)), t2},
+		{"moved to another track", miniVersion(t, "v3", edit(guidBorrow, track)), t2.Add(time.Hour)},
+		{"session removed", miniVersion(t, "v4", removed), t3},
+		{"same source", miniVersion(t, "v4", removed), t3.Add(time.Hour)},
+		{"cancellation expired", miniVersion(t, "v4", removed), t3.Add(keep)},
+		{"same source again", miniVersion(t, "v4", removed), t3.Add(keep + time.Hour)},
+	}
+	filters := []Filter{{}}
+	for _, tr := range miniSchedule(t).Tracks {
+		filters = append(filters, Filter{Tracks: []string{tr.Slug}})
+	}
+	for _, sp := range miniSchedule(t).Speakers {
+		filters = append(filters, Filter{Speakers: []string{sp.Slug}})
+	}
+
+	for _, jc := range journalCases() {
+		t.Run(jc.name, func(t *testing.T) {
+			j := jc.open(t, JournalOptions{KeepCancelled: keep})
+			var lastMod time.Time
+			var feeds [][]byte
+			for i, st := range steps {
+				if i > 0 && jc.reopen != nil {
+					j = jc.reopen(t, j)
+				}
+				s := mustApply(t, j, st.source, st.at)
+				got := make([][]byte, len(filters))
+				changed := false
+				for k, f := range filters {
+					got[k] = renderFeed(t, s, f)
+					changed = changed || i > 0 && !bytes.Equal(got[k], feeds[k])
+				}
+				switch lm := s.LastModified(); {
+				case i == 0 && !lm.Equal(s.Updated):
+					t.Errorf("%s: Last-Modified %v, want the source's %v", st.name, lm, s.Updated)
+				case changed && !lm.After(lastMod):
+					t.Errorf("%s: feeds changed but Last-Modified is %v, was %v", st.name, lm, lastMod)
+				case i > 0 && !changed && !lm.Equal(lastMod):
+					t.Errorf("%s: no feed changed but Last-Modified is %v, was %v", st.name, lm, lastMod)
+				}
+				lastMod, feeds = s.LastModified(), got
+			}
+			if !lastMod.Equal(t3.Add(keep)) {
+				t.Errorf("Last-Modified at the end %v, want when the cancellation expired (%v)", lastMod, t3.Add(keep))
+			}
+		})
 	}
 }
 

@@ -137,7 +137,7 @@ func (s *server) handlePage() http.Handler {
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "page", base}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
 			q := Query{Zone: sched.Conference.Location}
-			return renderPage("page.html", newPageData(sched, base, q, false), sched.LastModified(sched.Events))
+			return renderPage("page.html", newPageData(sched, base, q, false), sched.LastModified())
 		})
 		if err != nil {
 			s.error(w, r, err)
@@ -168,7 +168,7 @@ func (s *server) handleEmbed() http.Handler {
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "embed", q.Filter.Key(), q.Zone.String(),
 			q.Alarm.String(), strconv.FormatBool(fixedZone), base}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
-			return renderPage("embed.html", newPageData(sched, base, q, fixedZone), sched.LastModified(sched.Events))
+			return renderPage("embed.html", newPageData(sched, base, q, fixedZone), sched.LastModified())
 		})
 		if err != nil {
 			s.error(w, r, err)

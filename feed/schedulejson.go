@@ -130,7 +130,7 @@ func (s *server) handleScheduleJSON() http.Handler {
 			if err != nil {
 				return nil, fmt.Errorf("encode schedule.json: %w", err)
 			}
-			return newRendered(append(data, '\n'), sched.LastModified(sched.Events)), nil
+			return newRendered(append(data, '\n'), sched.LastModified()), nil
 		})
 		if err != nil {
 			s.error(w, r, err)
