@@ -263,8 +263,8 @@ func (d *decoder) event(r *rawEvent, dy *day, roomKey string, trackColors map[st
 		Subtitle:    r.subtitle,
 		Type:        r.kind,
 		Language:    r.language,
-		Abstract:    r.abstract,
-		Description: r.description,
+		Abstract:    plainText(r.abstract),
+		Description: plainText(r.description),
 		URL:         r.url,
 		Speakers:    r.speakers,
 	}

@@ -1,0 +1,117 @@
+package feed
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestPlainText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"pentabarf paragraph", "<p>FOSDEM welcome and opening talk.</p>", "FOSDEM welcome and opening talk."},
+		{"paragraphs", "<p>First.</p>\n<p>Second,\n  on two lines.</p>", "First.\n\nSecond, on two lines."},
+		{"line break", "One<br>two<br/>three<BR />four", "One\ntwo\nthree\nfour"},
+		{"inline tags", "Use <b>bold</b> and <em>some</em><i>thing</i> else.", "Use bold and something else."},
+		{"space inside a tag pair", "a<b> b </b>c", "a b c"},
+		{"list", "<p>Topics:</p><ul><li>Go</li>\n<li>Rust &amp; C</li></ul><p>End.</p>",
+			"Topics:\n\n• Go\n• Rust & C\n\nEnd."},
+		{"link with other text", `See <a href="https://example.org/x?a=1&amp;b=2">the slides</a>.`,
+			"See the slides (https://example.org/x?a=1&b=2)."},
+		{"link that is its address", `<a href='https://example.org'>example.org</a>`, "example.org"},
+		{"relative link", `<a href="/x">here</a>`, "here"},
+		{"mail link", `Ask <a class="m" href=mailto:ada@example.org>Ada</a>`, "Ask Ada (mailto:ada@example.org)"},
+		{"entities", "<p>Caf&eacute; &lt;3 &#8212; &quot;q&quot;</p>", `Café <3 — "q"`},
+		{"escaped tags are text", "<p>&lt;p&gt; is a tag</p>", "<p> is a tag"},
+		{"script and style", "<style>p{}</style><p>Text<script>alert('<p>')</script></p>", "Text"},
+		{"comment", "<!-- note -->Text<!-- <p> -->", "Text"},
+		{"heading", "<h2>Title</h2>Body", "Title\n\nBody"},
+		{"table", "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\nc"},
+		{"quoted >", `<a title="x>y" href="https://e.org/">go</a>`, "go (https://e.org/)"},
+		{"unclosed tag is text", "<p>a <b and more", "a <b and more"},
+		{"leading and trailing space", "  <p> x </p>  ", "x"},
+		{"uppercase", "<P>Loud</P>", "Loud"},
+		{"'<' in a tag, as browsers read it", "<u <li>>", ">"},
+		{"text that looks like a tag", "<<A>A>", "<A>"},
+		{"ends trimmed", "\v<A>0&nbsp;", "0"},
+
+		// Not HTML: returned exactly as given.
+		{"plain", "Plain text.\n\nTwo paragraphs.", "Plain text.\n\nTwo paragraphs."},
+		{"markdown", "**bold** and a [link](https://e.org) & more", "**bold** and a [link](https://e.org) & more"},
+		{"comparison", "if a < b and c > d", "if a < b and c > d"},
+		{"heart", "I <3 Go &amp; friends", "I <3 Go &amp; friends"},
+		{"lone bracket", "x <", "x <"},
+		{"generic", "List<String> in Java", "List<String> in Java"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := plainText(tc.in); got != tc.want {
+				t.Errorf("plainText(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDecodeAbstractHTML: a pentabarf abstract in HTML reaches the schedule
+// as text.
+func TestDecodeAbstractHTML(t *testing.T) {
+	s, err := Load(context.Background(), "testdata/decode/legacy-pentabarf.xml", LoadOptions{TimeZone: "Europe/Brussels"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.Events {
+		for _, text := range []string{e.Abstract, e.Description} {
+			if hasTag(text) {
+				t.Errorf("%s: HTML left in %q", e.GUID, text)
+			}
+		}
+	}
+	var found bool
+	for _, e := range s.Events {
+		found = found || e.Abstract == "FOSDEM welcome and opening talk."
+	}
+	if !found {
+		t.Error("no session has the opening talk's abstract as text")
+	}
+}
+
+// FuzzPlainText: plainText never panics, keeps valid UTF-8 valid, leaves
+// text without tags alone, trims the ends, and leaves no '<' when every
+// '<' of its input started a tag.
+func FuzzPlainText(f *testing.F) {
+	for _, s := range []string{
+		"<p>FOSDEM welcome and opening talk.</p>", "a<b> b </b>c", `<a href="https://e.org/">go</a>`,
+		"<ul><li>x</li></ul>", "<!-- c -->", "<script>x</script>", "a < b", "<a href='x", "<p>&lt;p&gt;</p>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := plainText(s)
+		if utf8.ValidString(s) && !utf8.ValidString(got) {
+			t.Fatalf("plainText(%q) = %q: invalid UTF-8", s, got)
+		}
+		if !hasTag(s) {
+			if got != s {
+				t.Fatalf("plainText(%q) = %q: text without tags changed", s, got)
+			}
+			return
+		}
+		if got != strings.TrimSpace(got) && strings.TrimSpace(got) != "" {
+			t.Fatalf("plainText(%q) = %q: white space at the ends", s, got)
+		}
+		// When every '<' starts a tag and no entity can spell one, no
+		// '<' is left.
+		allTags := !strings.Contains(s, "&")
+		for i := strings.IndexByte(s, '<'); i >= 0 && allTags; {
+			_, _, allTags = readTag(s, i)
+			j := strings.IndexByte(s[i+1:], '<')
+			if j < 0 {
+				break
+			}
+			i += 1 + j
+		}
+		if allTags && strings.Contains(got, "<") {
+			t.Fatalf("plainText(%q) = %q: a tag is left", s, got)
+		}
+	})
+}
