@@ -71,7 +71,10 @@ func (o JournalOptions) logger() *slog.Logger {
 
 // revision is what a journal keeps of one session, stored as JSON.
 type revision struct {
-	Hash     string    `json:"hash"` // materialHash of the last known content
+	Hash string `json:"hash"` // materialHash of the last known content
+	// Content is contentHash of the last known content; empty in records
+	// written before it was kept.
+	Content  string    `json:"content,omitempty"`
 	Sequence int       `json:"seq"`
 	Modified time.Time `json:"modified"` // when the last change was noticed
 	// Removed is when the session vanished from the source; zero while it
@@ -85,13 +88,21 @@ type revision struct {
 }
 
 func (r revision) equal(o revision) bool {
-	return r.Hash == o.Hash && r.Sequence == o.Sequence && r.Modified.Equal(o.Modified) &&
+	return r.Hash == o.Hash && r.Content == o.Content && r.Sequence == o.Sequence && r.Modified.Equal(o.Modified) &&
 		r.Removed.Equal(o.Removed) && r.Expired == o.Expired && string(r.Event) == string(o.Event)
+}
+
+// stamp is when a journal first saw a conference's schedule as it is
+// now: the HTTP Last-Modified of all its feeds. Stored as JSON.
+type stamp struct {
+	Version string    `json:"version"` // the revised schedule's Version
+	Time    time.Time `json:"time"`
 }
 
 // journalState is one conference's journal as revise reads it.
 type journalState struct {
 	records map[string]revision // by session GUID
+	stamp   stamp               // zero before the first load
 	// recovered is when the journal was started afresh after its file was
 	// damaged; zero otherwise. See sequenceFloor.
 	recovered time.Time
@@ -100,6 +111,7 @@ type journalState struct {
 // journalChanges is what revise noticed, to log, and the records to write.
 type journalChanges struct {
 	writes                                       map[string]revision
+	stamp                                        *stamp // to write; nil when it stays
 	added, changed, cancelled, restored, expired int
 }
 
@@ -166,7 +178,11 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		}
 		old, known := st.records[e.GUID]
 		r := old
-		r.Hash, r.Event = materialHash(e), data
+		content, err := contentHash(e)
+		if err != nil {
+			return nil, ch, err
+		}
+		r.Hash, r.Content, r.Event = materialHash(e), content, data
 		switch {
 		case !known:
 			r.Sequence, r.Modified = firstSeq, firstModified
@@ -177,7 +193,7 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		case old.Hash != r.Hash:
 			r.Sequence, r.Modified = old.Sequence+1, now
 			ch.changed++
-		case string(old.Event) != string(r.Event):
+		case old.Content != "" && old.Content != r.Content:
 			// What changed keeps the SEQUENCE (an abstract, a track, a
 			// link), but the feeds show it: LAST-MODIFIED must grow.
 			r.Modified = now
@@ -201,8 +217,7 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 			ch.cancelled++
 		}
 		if now.Sub(r.Removed) >= keep {
-			// Leaving the feeds changes them too.
-			r.Expired, r.Event, r.Modified = true, nil, now
+			r.Expired, r.Event = true, nil
 			ch.expired++
 		}
 		if !r.equal(old) {
@@ -227,28 +242,39 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		events = append(events, e)
 	}
 
-	// The latest change of all, including sessions the feeds no longer
-	// show: a feed loses a session when it expires or moves elsewhere.
-	var revised time.Time
-	for _, recs := range []map[string]revision{st.records, ch.writes} {
-		for _, r := range recs {
-			revised = maxTime(revised, r.Modified)
-		}
-	}
-	if !revised.After(src.Updated) {
-		revised = time.Time{}
-	}
-	if revised.IsZero() && unrevised(src, events) {
+	var s *Schedule
+	if unrevised(src, events) {
 		// Nothing to show beyond the source (a first load, or no change
-		// ever): serve the parsed schedule as it is rather than a copy.
-		return src, ch, nil
+		// ever): serve the parsed schedule rather than one built again.
+		c := *src
+		s = &c
+	} else {
+		var err error
+		s, err = NewSchedule(src.Conference, events)
+		if err != nil {
+			return nil, ch, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
+		}
+		s.Updated, s.Warnings = src.Updated, src.Warnings
+		s.Version = revisedVersion(src.Version, s)
 	}
-	s, err := NewSchedule(src.Conference, events)
-	if err != nil {
-		return nil, ch, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
+
+	// Any change to what the feeds show changes the Version: a session's
+	// own, one moving to another track or leaving the feeds, the
+	// conference's. A new Version gets a new stamp, later than the last
+	// even within a second or when the clock went back, so Last-Modified
+	// never stands still or goes back while the feeds change. The first
+	// is now: the source's date may be a guess, and in the future.
+	st.stamp.Time = st.stamp.Time.UTC()
+	switch {
+	case st.stamp.Version == "":
+		ch.stamp = &stamp{Version: s.Version, Time: now}
+	case st.stamp.Version != s.Version:
+		ch.stamp = &stamp{Version: s.Version, Time: maxTime(now, st.stamp.Time.Add(time.Second))}
 	}
-	s.Updated, s.Revised, s.Warnings = src.Updated, revised, src.Warnings
-	s.Version = revisedVersion(src.Version, s)
+	s.Revised = st.stamp.Time
+	if ch.stamp != nil {
+		s.Revised = ch.stamp.Time
+	}
 	return s, ch, nil
 }
 
@@ -303,9 +329,28 @@ func materialHash(e Event) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// marshalEvent is the compact JSON of e's content, without its revision.
+// contentHash identifies everything of a session its VEVENT shows: when
+// it changes, so does LAST-MODIFIED. The track's colour is not shown, and
+// the slugs depend on other sessions.
+func contentHash(e Event) (string, error) {
+	e.Track.Color = ""
+	data, err := marshalEvent(e)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// marshalEvent is the compact JSON of e's content, without its revision or
+// the slugs NewSchedule gives (they depend on the other sessions).
 func marshalEvent(e Event) ([]byte, error) {
 	e.Sequence, e.Modified, e.Cancelled = 0, time.Time{}, false
+	e.Track.Slug = ""
+	e.Speakers = slices.Clone(e.Speakers)
+	for i := range e.Speakers {
+		e.Speakers[i].Slug = ""
+	}
 	data, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", e.GUID, err)
@@ -319,10 +364,6 @@ func marshalEvent(e Event) ([]byte, error) {
 // cancellation expiring changes the feeds but not the source.
 func revisedVersion(source string, s *Schedule) string {
 	var h hash.Hash
-	if !s.Revised.IsZero() {
-		h = sha256.New()
-		fmt.Fprintf(h, "revised\x00%d\x00", s.Revised.Unix())
-	}
 	for _, e := range s.Events {
 		if e.Sequence == 0 && !e.Cancelled && (e.Modified.IsZero() || e.Modified.Equal(s.Updated)) {
 			continue
@@ -349,17 +390,16 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// LastModified is when anything the schedule shows last changed: its
-// Updated, or a later change the journal noticed. It is the HTTP
-// Last-Modified of every feed of the schedule, which must grow whenever a
-// feed's content does: a feed's own sessions cannot say when one left it
-// (moved to another track, or expired after its cancellation).
+// LastModified is the HTTP Last-Modified of every feed of the schedule:
+// Revised, when a Journal revised it, and Updated otherwise. It must grow
+// whenever a feed's content does, and a feed's own sessions cannot say
+// when one of them left it (moved to another track, or dropped after its
+// cancellation), so feeds share their schedule's.
 func (s *Schedule) LastModified() time.Time {
-	t := maxTime(s.Updated, s.Revised)
-	for _, e := range s.Events {
-		t = maxTime(t, e.Modified)
+	if !s.Revised.IsZero() {
+		return s.Revised
 	}
-	return t
+	return s.Updated
 }
 
 // MemoryJournal is a Journal held in memory: it starts at the first load
@@ -369,12 +409,14 @@ type MemoryJournal struct {
 	opts         JournalOptions
 	mu           sync.Mutex
 	byConference map[string]map[string]revision
+	stamps       map[string]stamp
 	changes      *prometheus.CounterVec // nil without a registry
 }
 
 // NewMemoryJournal returns an empty journal held in memory.
 func NewMemoryJournal(opts JournalOptions) *MemoryJournal {
-	return &MemoryJournal{opts: opts, byConference: make(map[string]map[string]revision), changes: newJournalMetric(opts.Registerer)}
+	return &MemoryJournal{opts: opts, byConference: make(map[string]map[string]revision), stamps: make(map[string]stamp),
+		changes: newJournalMetric(opts.Registerer)}
 }
 
 // Apply implements Journal.
@@ -383,7 +425,7 @@ func (j *MemoryJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (
 	defer j.mu.Unlock()
 	a := s.Conference.Acronym
 	records := j.byConference[a]
-	revised, ch, err := revise(s, journalState{records: records}, now, j.opts.keep())
+	revised, ch, err := revise(s, journalState{records: records, stamp: j.stamps[a]}, now, j.opts.keep())
 	if err != nil {
 		return nil, err
 	}
@@ -392,6 +434,9 @@ func (j *MemoryJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (
 		j.byConference[a] = records
 	}
 	maps.Copy(records, ch.writes)
+	if ch.stamp != nil {
+		j.stamps[a] = *ch.stamp
+	}
 	ch.report(ctx, j.opts.logger(), j.changes, a)
 	return revised, nil
 }
@@ -401,5 +446,6 @@ func (j *MemoryJournal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	clear(j.byConference)
+	clear(j.stamps)
 	return nil
 }

@@ -28,10 +28,12 @@ type BoltJournal struct {
 }
 
 // The layout of the file: meta holds the format and the recovery time;
-// conferences holds a bucket per acronym, of revision JSON by session GUID.
+// conferences holds a bucket per acronym, of revision JSON by session GUID;
+// stamps holds the stamp JSON of each acronym.
 var (
 	bucketMeta        = []byte("meta")
 	bucketConferences = []byte("conferences")
+	bucketStamps      = []byte("stamps")
 	keyFormat         = []byte("format")
 	keyRecovered      = []byte("recovered")
 )
@@ -69,6 +71,9 @@ func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 			return err
 		}
 		if _, err := tx.CreateBucketIfNotExists(bucketConferences); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketStamps); err != nil {
 			return err
 		}
 		switch f := meta.Get(keyFormat); {
@@ -201,13 +206,28 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 					return err
 				}
 			}
+			stamps := tx.Bucket(bucketStamps)
+			if v := stamps.Get([]byte(a)); v != nil {
+				if err := json.Unmarshal(v, &st.stamp); err != nil {
+					return fmt.Errorf("%w: stamp: %w", errJournalDamaged, err)
+				}
+			}
 			var err error
 			revised, ch, err = revise(s, st, now, j.opts.keep())
 			if err != nil {
 				return err
 			}
-			if len(ch.writes) == 0 {
+			if len(ch.writes) == 0 && ch.stamp == nil {
 				return errNoChanges
+			}
+			if ch.stamp != nil {
+				v, err := json.Marshal(ch.stamp)
+				if err != nil {
+					return err
+				}
+				if err := stamps.Put([]byte(a), v); err != nil {
+					return err
+				}
 			}
 			b, err := confs.CreateBucketIfNotExists([]byte(a))
 			if err != nil {

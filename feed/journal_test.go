@@ -328,6 +328,23 @@ func TestJournalNotMaterial(t *testing.T) {
 	if e := mustEvent(t, s, guidBorrow); e.Sequence != 0 || e.Abstract != "Shorter." || !e.Modified.Equal(t2) {
 		t.Errorf("abstract change: sequence %d, abstract %q, modified %v", e.Sequence, e.Abstract, e.Modified)
 	}
+	// Another "Zihao Deng", earlier, takes the slug of this one's, and a
+	// colour for the Rust track: neither is in this session's VEVENT.
+	namesake := func(events []Event) []Event {
+		return append(events, Event{GUID: guidNew, ID: "5", Slug: "mini-5-new", Start: events[0].Start.Add(-time.Hour),
+			Duration: 30 * time.Minute, Room: "Hall A", Title: "A namesake", Type: "talk",
+			Track: Track{Name: "Rust", Color: "#dea584"}, Speakers: []Speaker{{ID: "p8", Name: "Zihao Deng"}}})
+	}
+	before := vevents(t, renderFeed(t, s, Filter{}))[guidBorrow]
+	s = mustApply(t, j, miniVersion(t, "v2b", func(events []Event) []Event {
+		return namesake(edit(func(e *Event) { e.Abstract = "Shorter." })(events))
+	}), t2.Add(time.Hour))
+	if e := mustEvent(t, s, guidBorrow); e.Sequence != 0 || !e.Modified.Equal(t2) || e.Speakers[0].Slug != "zihao-deng-2" {
+		t.Errorf("after a namesake: sequence %d, modified %v, speaker slug %s", e.Sequence, e.Modified, e.Speakers[0].Slug)
+	}
+	if after := vevents(t, renderFeed(t, s, Filter{}))[guidBorrow]; after != before {
+		t.Errorf("a namesake's session changed this one's VEVENT:\n%s\n---\n%s", before, after)
+	}
 	s = mustApply(t, j, miniVersion(t, "v3", edit(func(e *Event) { e.Speakers = append(e.Speakers, Speaker{ID: "p9", Name: "Ada"}) })), t3)
 	if e := mustEvent(t, s, guidBorrow); e.Sequence != 1 || !e.Modified.Equal(t3) {
 		t.Errorf("speaker change: sequence %d, modified %v", e.Sequence, e.Modified)
@@ -335,15 +352,19 @@ func TestJournalNotMaterial(t *testing.T) {
 }
 
 // TestJournalLastModifiedGrows follows a schedule through edits the
-// feeds show without a new SEQUENCE (an abstract, a track), a removal, the
-// cancellation expiring and a reload of the same source. Whenever any
-// track, speaker or whole feed renders differently, the schedule's
-// LastModified (every feed's HTTP Last-Modified) must grow, or a client
-// asking If-Modified-Since would be told nothing changed; when nothing
-// does, it must stay.
+// feeds show without a new SEQUENCE (an abstract, a track), a new session,
+// a new conference title, a removal, changes within one second and after
+// the clock went back, the cancellation expiring and reloads of the same
+// source. The schedule's LastModified is every feed's HTTP Last-Modified:
+// whenever any feed renders differently it must grow, or a client asking
+// If-Modified-Since would be told nothing changed; when nothing does, it
+// must stay. The source's own date is in the future (a guess from the
+// conference's first day) and must never be used.
 func TestJournalLastModifiedGrows(t *testing.T) {
 	keep := 48 * time.Hour
-	edit := func(guid string, f func(e *Event)) func([]Event) []Event {
+	future := t3.Add(30 * 24 * time.Hour)
+	type edit func(events []Event) []Event
+	session := func(guid string, f func(e *Event)) edit {
 		return func(events []Event) []Event {
 			for i := range events {
 				if events[i].GUID == guid {
@@ -353,37 +374,69 @@ func TestJournalLastModifiedGrows(t *testing.T) {
 			return events
 		}
 	}
-	abstract := func(e *Event) { e.Abstract = "Shorter." }
-	track := func(e *Event) { e.Abstract, e.Track = "Shorter.", Track{Name: "Go & Friends"} }
-	removed := func(events []Event) []Event {
-		events = edit(guidBorrow, track)(events)
+	chain := func(edits ...edit) edit {
+		return func(events []Event) []Event {
+			for _, e := range edits {
+				events = e(events)
+			}
+			return events
+		}
+	}
+	abstract := session(guidBorrow, func(e *Event) { e.Abstract = "Shorter." })
+	moved := chain(abstract, session(guidBorrow, func(e *Event) { e.Track = Track{Name: "Go & Friends"} }))
+	added := chain(moved, func(events []Event) []Event {
+		return append(events, Event{GUID: guidNew, ID: "5", Slug: "mini-5-new", Start: events[0].Start.Add(26 * time.Hour),
+			Duration: 30 * time.Minute, Room: "Hall A", Title: "A late addition", Type: "talk",
+			Speakers: []Speaker{{ID: "p9", Name: "Zihao Deng"}}})
+	})
+	removed := chain(added, func(events []Event) []Event {
 		return slices.DeleteFunc(events, func(e Event) bool { return e.GUID == guidRemote })
+	})
+	lunch := func(title string) edit {
+		return chain(removed, session(guidLunch, func(e *Event) { e.Title = title }))
+	}
+	source := func(version string, e edit, title string) *Schedule {
+		s := miniVersion(t, version, e)
+		s.Updated = future
+		if title != "" {
+			s.Conference.Title = title
+		}
+		return s
 	}
 	steps := []struct {
 		name   string
 		source *Schedule
 		at     time.Time
+		want   time.Time
 	}{
-		{"first load", miniSchedule(t), t1},
-		{"abstract edited", miniVersion(t, "v2", edit(guidBorrow, abstract)), t2},
-		{"moved to another track", miniVersion(t, "v3", edit(guidBorrow, track)), t2.Add(time.Hour)},
-		{"session removed", miniVersion(t, "v4", removed), t3},
-		{"same source", miniVersion(t, "v4", removed), t3.Add(time.Hour)},
-		{"cancellation expired", miniVersion(t, "v4", removed), t3.Add(keep)},
-		{"same source again", miniVersion(t, "v4", removed), t3.Add(keep + time.Hour)},
+		{"first load", source("v1", nil, ""), t1, t1},
+		{"abstract edited", source("v2", abstract, ""), t2, t2},
+		{"moved to another track", source("v3", moved, ""), t2.Add(time.Hour), t2.Add(time.Hour)},
+		{"session added", source("v4", added, ""), t2.Add(2 * time.Hour), t2.Add(2 * time.Hour)},
+		{"conference renamed", source("v5", added, "MiniConf, renamed"), t2.Add(3 * time.Hour), t2.Add(3 * time.Hour)},
+		{"session removed", source("v6", removed, "MiniConf, renamed"), t3, t3},
+		{"same source", source("v6", removed, "MiniConf, renamed"), t3.Add(time.Hour), t3},
+		{"change", source("v7", lunch("Lunch break"), "MiniConf, renamed"), t3.Add(2 * time.Hour), t3.Add(2 * time.Hour)},
+		{"change in the same second", source("v8", lunch("Long lunch"), "MiniConf, renamed"), t3.Add(2 * time.Hour), t3.Add(2*time.Hour + time.Second)},
+		{"change after the clock went back", source("v9", lunch("Late lunch"), "MiniConf, renamed"), t3, t3.Add(2*time.Hour + 2*time.Second)},
+		{"cancellation expired", source("v9", lunch("Late lunch"), "MiniConf, renamed"), t3.Add(keep), t3.Add(keep)},
+		{"same source again", source("v9", lunch("Late lunch"), "MiniConf, renamed"), t3.Add(keep + time.Hour), t3.Add(keep)},
 	}
-	filters := []Filter{{}}
-	for _, tr := range miniSchedule(t).Tracks {
-		filters = append(filters, Filter{Tracks: []string{tr.Slug}})
+	var filters []Filter
+	for _, st := range steps {
+		for _, tr := range st.source.Tracks {
+			filters = append(filters, Filter{Tracks: []string{tr.Slug}})
+		}
+		for _, sp := range st.source.Speakers {
+			filters = append(filters, Filter{Speakers: []string{sp.Slug}})
+		}
 	}
-	for _, sp := range miniSchedule(t).Speakers {
-		filters = append(filters, Filter{Speakers: []string{sp.Slug}})
-	}
+	filters = append(filters, Filter{})
 
 	for _, jc := range journalCases() {
 		t.Run(jc.name, func(t *testing.T) {
 			j := jc.open(t, JournalOptions{KeepCancelled: keep})
-			var lastMod time.Time
+			var last *Schedule
 			var feeds [][]byte
 			for i, st := range steps {
 				if i > 0 && jc.reopen != nil {
@@ -396,18 +449,20 @@ func TestJournalLastModifiedGrows(t *testing.T) {
 					got[k] = renderFeed(t, s, f)
 					changed = changed || i > 0 && !bytes.Equal(got[k], feeds[k])
 				}
-				switch lm := s.LastModified(); {
-				case i == 0 && !lm.Equal(s.Updated):
-					t.Errorf("%s: Last-Modified %v, want the source's %v", st.name, lm, s.Updated)
-				case changed && !lm.After(lastMod):
-					t.Errorf("%s: feeds changed but Last-Modified is %v, was %v", st.name, lm, lastMod)
-				case i > 0 && !changed && !lm.Equal(lastMod):
-					t.Errorf("%s: no feed changed but Last-Modified is %v, was %v", st.name, lm, lastMod)
+				lm := s.LastModified()
+				if !lm.Equal(st.want) {
+					t.Errorf("%s: Last-Modified %v, want %v", st.name, lm, st.want)
 				}
-				lastMod, feeds = s.LastModified(), got
-			}
-			if !lastMod.Equal(t3.Add(keep)) {
-				t.Errorf("Last-Modified at the end %v, want when the cancellation expired (%v)", lastMod, t3.Add(keep))
+				if i > 0 {
+					if changed && !lm.After(last.LastModified()) {
+						t.Errorf("%s: feeds changed but Last-Modified stayed at %v", st.name, lm)
+					}
+					if !changed && (!lm.Equal(last.LastModified()) || s.Version != last.Version) {
+						t.Errorf("%s: no feed changed but Last-Modified %v (was %v), Version %s (was %s)",
+							st.name, lm, last.LastModified(), s.Version, last.Version)
+					}
+				}
+				last, feeds = s, got
 			}
 		})
 	}

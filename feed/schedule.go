@@ -93,8 +93,8 @@ type Schedule struct {
 	// Updated is when the schedule last changed, as far as the source says;
 	// feeds use it for DTSTAMP and LAST-MODIFIED instead of the clock.
 	Updated time.Time
-	// Revised is the latest change a Journal noticed, sessions no longer
-	// shown included; zero when none is later than Updated.
+	// Revised is when a Journal first saw the schedule as it is (its
+	// Version); zero without one.
 	Revised time.Time
 	// Warnings are problems worth telling the organizer that did not stop
 	// the schedule from loading.
