@@ -2,23 +2,29 @@ package feed
 
 import (
 	"html"
+	"strconv"
 	"strings"
 )
 
 // plainText returns s as plain text when it is HTML, as pentabarf (FOSDEM)
 // and some frab exports give abstracts: calendar apps show DESCRIPTION as
 // text, and "<p>" there is noise. Tags are dropped; paragraphs, line breaks
-// and list items become line breaks ("• " before an item); a link keeps
-// its address after its text; entities are decoded; script and style
-// vanish; runs of white space collapse as a browser would collapse them.
+// and list items become line breaks ("• " or "1. " before an item); a link
+// keeps its address after its text; entities are decoded; script and style
+// vanish. White space collapses as a browser collapses it, except inside
+// <pre>, and except line breaks when no tag makes paragraphs (Markdown with
+// a <br> in it keeps its lines).
 //
-// Text with no tag in it (plain text or Markdown, as pretalx gives) is
-// returned unchanged, even where it has '<' or '&'.
+// Text is HTML when it has a comment, a tag that makes lines (<p>, <br>,
+// <li>, …) or the end tag of a known element. Anything else (plain text,
+// Markdown, "List<String>", "Bob <bob@example.org>", "a <b> c") is
+// returned unchanged.
 func plainText(s string) string {
-	if !hasTag(s) {
+	blocks, ok := htmlKind(s)
+	if !ok {
 		return s
 	}
-	var t textWriter
+	t := textWriter{keepLines: !blocks}
 	t.b.Grow(len(s))
 	for i := 0; i < len(s); {
 		lt := strings.IndexByte(s[i:], '<')
@@ -28,34 +34,22 @@ func plainText(s string) string {
 		}
 		t.text(s[i : i+lt])
 		i += lt
-		end, tg, ok := readTag(s, i)
-		if !ok {
+		end, tg := readTag(s, i)
+		switch {
+		case end == len(s) && tg.name == "":
+			// An unclosed tag or comment: the rest is text.
+			t.text(s[i:])
+			i = end
+			continue
+		case end == 0:
 			t.text("<")
 			i++
 			continue
 		}
 		i = end
-		switch {
-		case tg.name == "script" || tg.name == "style":
-			if !tg.closing {
-				i = skipElement(s, i, tg.name)
-			}
-		case tg.name == "br":
-			t.breakLine(1)
-		case tg.name == "li":
-			t.breakLine(1)
-			if !tg.closing {
-				t.bullet()
-			}
-		case tg.name == "a" && !tg.closing:
-			t.href = tg.href
-			t.linkStart = t.b.Len()
-		case tg.name == "a":
-			t.endLink()
-		case (tg.name == "td" || tg.name == "th") && !tg.closing:
-			t.space = true
-		case blockTags[tg.name] > 0:
-			t.breakLine(blockTags[tg.name])
+		t.tag(tg)
+		if (tg.name == "script" || tg.name == "style") && !tg.closing {
+			i = skipElement(s, i, tg.name)
 		}
 	}
 	return t.String()
@@ -64,28 +58,12 @@ func plainText(s string) string {
 // blockTags are the elements that start a line of their own (1) or a
 // paragraph (2).
 var blockTags = map[string]int{
-	"p": 2, "div": 1, "ul": 2, "ol": 2, "dl": 2, "table": 2, "tr": 1, "dt": 1, "dd": 1,
+	"p": 2, "div": 1, "ul": 2, "ol": 2, "dl": 2, "table": 2, "tr": 1, "dt": 1, "dd": 1, "li": 1,
 	"h1": 2, "h2": 2, "h3": 2, "h4": 2, "h5": 2, "h6": 2, "blockquote": 2, "pre": 2, "hr": 2,
 	"section": 2, "article": 2, "header": 2, "footer": 2, "figure": 2, "figcaption": 1,
 }
 
-// hasTag reports whether s has an HTML tag of a known element, or a
-// comment: "List<String>" or "a <b" alone do not make text HTML.
-func hasTag(s string) bool {
-	for i := strings.IndexByte(s, '<'); i >= 0; {
-		if _, tg, ok := readTag(s, i); ok && (tg.name == "!--" || htmlElements[tg.name]) {
-			return true
-		}
-		j := strings.IndexByte(s[i+1:], '<')
-		if j < 0 {
-			return false
-		}
-		i += 1 + j
-	}
-	return false
-}
-
-// htmlElements are the HTML elements whose tags make text HTML.
+// htmlElements are the HTML elements whose end tags make text HTML.
 var htmlElements = func() map[string]bool {
 	m := make(map[string]bool)
 	for _, name := range strings.Fields(`a abbr address article aside b bdi bdo big blockquote br caption center
@@ -97,7 +75,36 @@ var htmlElements = func() map[string]bool {
 	return m
 }()
 
-func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+// htmlKind reports whether s is HTML (see plainText), and whether it has
+// tags that make paragraphs, so that its line breaks are only white space.
+// It reads s once.
+func htmlKind(s string) (blocks, ok bool) {
+	for i := strings.IndexByte(s, '<'); i >= 0; {
+		end, tg := readTag(s, i)
+		if end == len(s) && tg.name == "" {
+			break // unclosed: no tag after it
+		}
+		switch {
+		case end == 0:
+		case tg.name == "!--", tg.name == "br":
+			ok = true
+		case blockTags[tg.name] > 0:
+			ok, blocks = true, true
+		case tg.closing && htmlElements[tg.name]:
+			ok = true
+		}
+		next := i + 1
+		if end > 0 {
+			next = end // what a tag holds is not read again
+		}
+		j := strings.IndexByte(s[next:], '<')
+		if j < 0 {
+			break
+		}
+		i = next + j
+	}
+	return blocks, ok
+}
 
 // tag is what plainText needs of an HTML tag.
 type tag struct {
@@ -106,30 +113,32 @@ type tag struct {
 	href    string // of an <a>, decoded
 }
 
-// readTag reads the tag (or comment) at s[i] == '<' and returns the index
-// just past it; ok is false when s[i:] is not a complete tag.
-func readTag(s string, i int) (end int, tg tag, ok bool) {
+// readTag reads the tag or comment at s[i] == '<' as an HTML tokenizer
+// does: the name runs to white space, '/' or '>', and the tag to the first
+// '>' outside a quoted attribute value. It returns the index just past it;
+// 0 when s[i:] does not start a tag ('<' then no letter), and len(s) with
+// no name when the tag or comment is not closed.
+func readTag(s string, i int) (end int, tg tag) {
 	if strings.HasPrefix(s[i:], "<!--") {
 		j := strings.Index(s[i+4:], "-->")
 		if j < 0 {
-			return 0, tag{}, false
+			return len(s), tag{}
 		}
-		return i + 4 + j + 3, tag{name: "!--"}, true
+		return i + 4 + j + 3, tag{name: "!--"}
 	}
 	j := i + 1
 	if j < len(s) && s[j] == '/' {
 		tg.closing = true
 		j++
 	}
+	if j >= len(s) || !isLetter(s[j]) {
+		return 0, tag{}
+	}
 	start := j
-	for j < len(s) && (isLetter(s[j]) || '0' <= s[j] && s[j] <= '9') {
+	for j < len(s) && !isHTMLSpace(rune(s[j])) && s[j] != '/' && s[j] != '>' {
 		j++
 	}
-	if j == start || !isLetter(s[start]) {
-		return 0, tag{}, false
-	}
-	tg.name = strings.ToLower(s[start:j])
-	// Attributes, up to the '>' outside quotes.
+	name := strings.ToLower(s[start:j])
 	attrs := j
 	var quote byte
 	for ; j < len(s); j++ {
@@ -142,17 +151,20 @@ func readTag(s string, i int) (end int, tg tag, ok bool) {
 		case c == '"' || c == '\'':
 			quote = c
 		case c == '>':
-			if tg.name == "a" && !tg.closing {
+			tg.name = name
+			if name == "a" && !tg.closing {
 				tg.href = htmlAttr(s[attrs:j], "href")
 			}
-			return j + 1, tg, true
+			return j + 1, tg
 		}
 	}
-	return 0, tag{}, false
+	return len(s), tag{}
 }
 
-// htmlAttr returns the decoded value of the attribute name in the attribute
-// list s, or "".
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// htmlAttr returns the decoded value of the attribute name in the
+// attribute list s, or "".
 func htmlAttr(s, name string) string {
 	for s != "" {
 		s = strings.TrimLeft(s, " \t\r\n\f/")
@@ -189,31 +201,85 @@ func htmlAttr(s, name string) string {
 	return ""
 }
 
-// skipElement returns the index just past the closing tag of name at or
-// after s[i], or len(s) when there is none.
+// skipElement returns the index just past the end tag of name (script or
+// style) at or after s[i], or len(s) when there is none: their content is
+// not text, and no other tag ends them.
 func skipElement(s string, i int, name string) int {
 	for {
 		j := strings.Index(s[i:], "</")
 		if j < 0 {
 			return len(s)
 		}
-		i += j
-		if end, tg, ok := readTag(s, i); ok && tg.closing && tg.name == name {
-			return end
+		i += j + 2
+		if k := i + len(name); k <= len(s) && strings.EqualFold(s[i:k], name) &&
+			(k == len(s) || isHTMLSpace(rune(s[k])) || s[k] == '/' || s[k] == '>') {
+			if gt := strings.IndexByte(s[k:], '>'); gt >= 0 {
+				return k + gt + 1
+			}
+			return len(s)
 		}
-		i += 2
 	}
 }
 
 // textWriter collects the text of an HTML fragment, collapsing white
 // space and placing line breaks.
 type textWriter struct {
-	b      strings.Builder
-	breaks int  // line breaks owed before the next text
-	space  bool // a space owed before the next text
+	b         strings.Builder
+	keepLines bool // line breaks in the text are kept: no tag makes paragraphs
+	pre       int  // depth of <pre>: white space is kept
+	breaks    int  // line breaks owed before the next text
+	space     bool // a space owed before the next text
 	// The open link: its address and where its text starts.
 	href      string
 	linkStart int
+	// The open lists, innermost last: 0 for <ul>, else the next number.
+	lists []int
+}
+
+// tag applies what tg does to the text around it.
+func (t *textWriter) tag(tg tag) {
+	switch name := tg.name; {
+	case name == "br":
+		t.breaks = min(t.breaks+1, 2)
+		t.space = false
+	case name == "ul" || name == "ol":
+		if !tg.closing {
+			next := 0
+			if name == "ol" {
+				next = 1
+			}
+			t.lists = append(t.lists, next)
+		} else if len(t.lists) > 0 {
+			t.lists = t.lists[:len(t.lists)-1]
+		}
+		// A list is a paragraph of its own; one in another is not.
+		if nested := len(t.lists) > 1 || tg.closing && len(t.lists) > 0; nested {
+			t.breakLine(1)
+		} else {
+			t.breakLine(2)
+		}
+	case name == "li":
+		t.breakLine(1)
+		if !tg.closing {
+			t.bullet()
+		}
+	case name == "pre":
+		if tg.closing {
+			t.pre = max(t.pre-1, 0)
+		} else {
+			t.pre++
+		}
+		t.breakLine(2)
+	case name == "a" && !tg.closing:
+		t.href = tg.href
+		t.linkStart = t.b.Len()
+	case name == "a":
+		t.endLink()
+	case (name == "td" || name == "th") && !tg.closing:
+		t.space = true
+	case blockTags[name] > 0:
+		t.breakLine(blockTags[name])
+	}
 }
 
 // text writes a run of HTML text: entities decoded, white space collapsed.
@@ -221,7 +287,30 @@ func (t *textWriter) text(s string) {
 	if s == "" {
 		return
 	}
-	s = html.UnescapeString(s)
+	s = strings.ReplaceAll(html.UnescapeString(s), "\u00a0", " ")
+	if t.pre > 0 {
+		t.word(strings.ReplaceAll(s, "\r\n", "\n"))
+		return
+	}
+	if t.keepLines {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		for i, line := range strings.Split(s, "\n") {
+			if i > 0 {
+				t.breaks = min(t.breaks+1, 2)
+				t.space = false
+			}
+			t.words(line)
+		}
+		return
+	}
+	t.words(s)
+}
+
+// words writes s with its runs of white space collapsed.
+func (t *textWriter) words(s string) {
+	if s == "" {
+		return
+	}
 	if isHTMLSpace(rune(s[0])) {
 		t.space = true
 	}
@@ -250,9 +339,14 @@ func (t *textWriter) word(w string) {
 	t.b.WriteString(w)
 }
 
-// bullet starts a list item.
+// bullet starts a list item: "•" in a <ul>, its number in an <ol>.
 func (t *textWriter) bullet() {
-	t.word("•")
+	mark := "•"
+	if n := len(t.lists); n > 0 && t.lists[n-1] > 0 {
+		mark = strconv.Itoa(t.lists[n-1]) + "."
+		t.lists[n-1]++
+	}
+	t.word(mark)
 	t.space = true
 }
 
@@ -267,11 +361,15 @@ func (t *textWriter) breakLine(n int) {
 func (t *textWriter) endLink() {
 	href := t.href
 	t.href = ""
-	if href == "" || !(strings.HasPrefix(href, "http://") || strings.HasPrefix(href, "https://") || strings.HasPrefix(href, "mailto:")) {
+	if !strings.HasPrefix(href, "http://") && !strings.HasPrefix(href, "https://") && !strings.HasPrefix(href, "mailto:") {
 		return
 	}
 	text := t.b.String()[min(t.linkStart, t.b.Len()):]
-	if strings.Contains(text, strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(href, "mailto:"), "https://"), "http://")) {
+	bare := strings.TrimSuffix(href, "/")
+	for _, scheme := range []string{"mailto:", "https://", "http://"} {
+		bare = strings.TrimPrefix(bare, scheme)
+	}
+	if strings.Contains(text, bare) {
 		return
 	}
 	t.space = true

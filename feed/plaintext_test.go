@@ -31,9 +31,20 @@ func TestPlainText(t *testing.T) {
 		{"unclosed tag is text", "<p>a <b and more", "a <b and more"},
 		{"leading and trailing space", "  <p> x </p>  ", "x"},
 		{"uppercase", "<P>Loud</P>", "Loud"},
-		{"'<' in a tag, as browsers read it", "<u <li>>", ">"},
-		{"text that looks like a tag", "<<A>A>", "<A>"},
-		{"ends trimmed", "\v<A>0&nbsp;", "0"},
+		{"'<' in a tag, as browsers read it", "<p><u <li>></p>", ">"},
+		{"text that looks like a tag", "<p><<A>A></p>", "<A>"},
+		{"ends trimmed", "\v<p>0&nbsp;</p>", "0"},
+		{"empty paragraph", "<p>&nbsp;</p><p>x</p>", "x"},
+		{"two line breaks", "a<br><br>b", "a\n\nb"},
+		{"nested list", "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>", "• a\n• b\n• c"},
+		{"numbered list", "<p>Steps:</p><ol><li>one</li><li>two</li></ol>", "Steps:\n\n1. one\n2. two"},
+		{"pre keeps white space", "<p>Run:</p><pre>func main() {\n\tfmt.Println(1)\n}</pre><p>Done.</p>",
+			"Run:\n\nfunc main() {\n\tfmt.Println(1)\n}\n\nDone."},
+		{"link to its own address", `<p><a href="https://example.org/">example.org</a></p>`, "example.org"},
+		{"Markdown with a line break tag keeps its lines", "line<br>break\n\n- item one\n- item two",
+			"line\nbreak\n\n- item one\n- item two"},
+		{"inline tags only", "<b>Bold</b> and\nnext line", "Bold and\nnext line"},
+		{"script end tag in any case", "<p>a</p><SCRIPT>x</a></Script >b", "a\n\nb"},
 
 		// Not HTML: returned exactly as given.
 		{"plain", "Plain text.\n\nTwo paragraphs.", "Plain text.\n\nTwo paragraphs."},
@@ -42,6 +53,11 @@ func TestPlainText(t *testing.T) {
 		{"heart", "I <3 Go &amp; friends", "I <3 Go &amp; friends"},
 		{"lone bracket", "x <", "x <"},
 		{"generic", "List<String> in Java", "List<String> in Java"},
+		{"generics", "Either<A, B> and Option<A>, Pair<S, T>", "Either<A, B> and Option<A>, Pair<S, T>"},
+		{"mail address", "Bob <b.smith@example.org>", "Bob <b.smith@example.org>"},
+		{"address", "see <https://example.org>", "see <https://example.org>"},
+		{"tag named in prose", "Learn why <script> tags are dangerous.\n\nSecond.", "Learn why <script> tags are dangerous.\n\nSecond."},
+		{"start tag alone", "a <b> c", "a <b> c"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,7 +77,7 @@ func TestDecodeAbstractHTML(t *testing.T) {
 	}
 	for _, e := range s.Events {
 		for _, text := range []string{e.Abstract, e.Description} {
-			if hasTag(text) {
+			if _, html := htmlKind(text); html {
 				t.Errorf("%s: HTML left in %q", e.GUID, text)
 			}
 		}
@@ -90,7 +106,7 @@ func FuzzPlainText(f *testing.F) {
 		if utf8.ValidString(s) && !utf8.ValidString(got) {
 			t.Fatalf("plainText(%q) = %q: invalid UTF-8", s, got)
 		}
-		if !hasTag(s) {
+		if _, html := htmlKind(s); !html {
 			if got != s {
 				t.Fatalf("plainText(%q) = %q: text without tags changed", s, got)
 			}
@@ -103,7 +119,8 @@ func FuzzPlainText(f *testing.F) {
 		// '<' is left.
 		allTags := !strings.Contains(s, "&")
 		for i := strings.IndexByte(s, '<'); i >= 0 && allTags; {
-			_, _, allTags = readTag(s, i)
+			end, tg := readTag(s, i)
+			allTags = end > 0 && tg.name != ""
 			j := strings.IndexByte(s[i+1:], '<')
 			if j < 0 {
 				break
@@ -114,4 +131,23 @@ func FuzzPlainText(f *testing.F) {
 			t.Fatalf("plainText(%q) = %q: a tag is left", s, got)
 		}
 	})
+}
+
+// BenchmarkPlainText converts a realistic abstract and inputs made to be
+// slow: each should take time in proportion to its length.
+func BenchmarkPlainText(b *testing.B) {
+	for _, bc := range []struct{ name, in string }{
+		{"abstract", strings.Repeat("<p>Dynamic networks adapt <em>their</em> structure; see <a href=\"https://example.org/paper\">the paper</a>.</p>\n<ul><li>one</li><li>two</li></ul>", 20)},
+		{"unclosed_tags", "<p>x</p>" + strings.Repeat("<b", 50_000)},
+		{"script_end_tags", "<p>x</p><script>" + strings.Repeat("</a", 50_000)},
+		{"comments", "<p>x</p>" + strings.Repeat("<!--", 50_000)},
+		{"nested_names", "<p>x</p>" + strings.Repeat("<a", 50_000) + ">"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.in)))
+			for b.Loop() {
+				plainText(bc.in)
+			}
+		})
+	}
 }
