@@ -342,8 +342,10 @@ func notModified(r *http.Request, body *rendered) bool {
 		return false
 	}
 	if ims := headerGet(r.Header, "If-Modified-Since"); ims != "" && !body.modified.IsZero() {
+		// A date later than now was not ours (RFC 2616 §14.25): an older
+		// release sent a schedule's date, which can be in the future.
 		t, err := http.ParseTime(ims)
-		return err == nil && !body.modified.After(t)
+		return err == nil && !body.modified.After(t) && !t.After(time.Now())
 	}
 	return false
 }

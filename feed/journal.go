@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -275,6 +276,9 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 	if ch.stamp != nil {
 		s.Revised = ch.stamp.Time
 	}
+	// Renders are cached by Version, with their Last-Modified: a schedule
+	// changed back to an earlier Version must not find the renders of then.
+	s.Version += "@" + strconv.FormatInt(s.Revised.Unix(), 10)
 	return s, ch, nil
 }
 

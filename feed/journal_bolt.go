@@ -130,6 +130,18 @@ func readBolt(path string) (db *bolt.DB, err error) {
 		return db, err
 	}
 	err = db.View(func(tx *bolt.Tx) error {
+		if stamps := tx.Bucket(bucketStamps); stamps != nil {
+			err := stamps.ForEach(func(acronym, v []byte) error {
+				var st stamp
+				if err := json.Unmarshal(v, &st); err != nil {
+					return fmt.Errorf("%w: conference %s, stamp: %w", errJournalDamaged, acronym, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		confs := tx.Bucket(bucketConferences)
 		if confs == nil {
 			return nil

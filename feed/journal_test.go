@@ -6,10 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -192,14 +195,15 @@ func renderFeed(t *testing.T, s *Schedule, f Filter) []byte {
 }
 
 // TestJournalFirstLoad: a first load with a fresh journal renders exactly
-// as without a journal, so the golden files hold, and keeps the Version.
+// as without a journal, so the golden files hold, and keeps the Version
+// with the journal's stamp after it.
 func TestJournalFirstLoad(t *testing.T) {
 	for _, jc := range journalCases() {
 		t.Run(jc.name, func(t *testing.T) {
 			src := miniSchedule(t)
 			got := mustApply(t, jc.open(t, JournalOptions{}), src, t1)
-			if got.Version != src.Version {
-				t.Errorf("Version %q, want the source's %q", got.Version, src.Version)
+			if want := src.Version + "@" + strconv.FormatInt(t1.Unix(), 10); got.Version != want {
+				t.Errorf("Version %q, want %q", got.Version, want)
 			}
 			for _, f := range []Filter{{}, {Tracks: []string{"rust"}}, {Speakers: []string{"jurgen-schmidhuber"}}} {
 				if a, b := renderFeed(t, src, f), renderFeed(t, got, f); !bytes.Equal(a, b) {
@@ -573,6 +577,19 @@ func TestBoltJournalDamaged(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
+		"bad_stamp": func(t *testing.T, path string) {
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			err = db.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketStamps).Put([]byte("mini2024"), []byte("{not json"))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
 		"meta_pages": func(t *testing.T, path string) {
 			data := readFile(t, path)
 			for i := range 2 * 4096 { // both meta pages
@@ -733,7 +750,7 @@ func TestReloaderJournal(t *testing.T) {
 	}
 	r, store, _, j := start()
 	first := store.Default()
-	if first.Version != contentVersion(fixtures.DyNN2022) {
+	if first.Version != contentVersion(fixtures.DyNN2022)+"@"+strconv.FormatInt(t1.Unix(), 10) {
 		t.Errorf("first load Version %s", first.Version)
 	}
 
@@ -802,4 +819,52 @@ func TestReloaderJournal(t *testing.T) {
 	if store.Default() != third || loads(t, reg, resultError) != 1 {
 		t.Error("a journal failure replaced the schedule or was not counted")
 	}
+}
+
+// TestLastModifiedServed: through the handler, a schedule changed and then
+// changed back is served with the content of now and a Last-Modified that
+// grew each time, though its first renders are still cached; a client
+// that saw the change and asks If-Modified-Since gets it, and a date
+// later than now (as an older release could send) is not taken as ours.
+func TestLastModifiedServed(t *testing.T) {
+	j := NewMemoryJournal(JournalOptions{Logger: discard()})
+	renamed := miniVersion(t, "vB", nil)
+	renamed.Conference.Title = "Mini Conf 2024 (renamed)"
+	store, err := NewStore(mustApply(t, j, miniVersion(t, "vA", nil), t1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewServer(discard(), store, prometheus.NewRegistry(), Options{})
+	get := func(ims string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/feed.ics", nil)
+		if ims != "" {
+			req.Header.Set("If-Modified-Since", ims)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	check := func(name string, rec *httptest.ResponseRecorder, code int, modified time.Time, title string) {
+		t.Helper()
+		if rec.Code != code {
+			t.Errorf("%s: status %d, want %d", name, rec.Code, code)
+		}
+		if got, want := rec.Header().Get("Last-Modified"), modified.UTC().Format(http.TimeFormat); code == http.StatusOK && got != want {
+			t.Errorf("%s: Last-Modified %q, want %q", name, got, want)
+		}
+		if title != "" && !strings.Contains(rec.Body.String(), "X-WR-CALNAME:"+title+" (times in Europe/Berlin)\r\n") {
+			t.Errorf("%s: the feed is not titled %q:\n%.300s", name, title, rec.Body)
+		}
+	}
+
+	check("first", get(""), http.StatusOK, t1, "Mini Conf 2024")
+	store.Replace(mustApply(t, j, renamed, t2))
+	seen := get("")
+	check("renamed", seen, http.StatusOK, t2, "Mini Conf 2024 (renamed)")
+	store.Replace(mustApply(t, j, miniVersion(t, "vA", nil), t3))
+	back := get(seen.Header().Get("Last-Modified"))
+	check("renamed back", back, http.StatusOK, t3, "Mini Conf 2024")
+	check("renamed back, asked again", get(back.Header().Get("Last-Modified")), http.StatusNotModified, t3, "")
+	check("a date from the future", get(time.Now().Add(48*time.Hour).UTC().Format(http.TimeFormat)), http.StatusOK, t3, "Mini Conf 2024")
 }
