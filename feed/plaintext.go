@@ -16,9 +16,10 @@ import (
 // a <br> in it keeps its lines).
 //
 // Text is HTML when it has a comment, a tag that makes lines (<p>, <br>,
-// <li>, …) or the end tag of a known element. Anything else (plain text,
-// Markdown, "List<String>", "Bob <bob@example.org>", "a <b> c") is
-// returned unchanged.
+// <li>, …) or the end tag of a known element, outside Markdown code (in
+// backticks). Anything else (plain text, Markdown, "List<String>",
+// "Bob <bob@example.org>", "a <b> c", "the `<div>` soup") is returned
+// unchanged.
 func plainText(s string) string {
 	blocks, ok := htmlKind(s)
 	if !ok {
@@ -77,9 +78,31 @@ var htmlElements = func() map[string]bool {
 
 // htmlKind reports whether s is HTML (see plainText), and whether it has
 // tags that make paragraphs, so that its line breaks are only white space.
-// It reads s once.
+// It takes time in proportion to the length of s.
 func htmlKind(s string) (blocks, ok bool) {
-	for i := strings.IndexByte(s, '<'); i >= 0; {
+	var unclosed [4]bool // code spans of 1 to 3 backticks that never close
+	for i := strings.IndexAny(s, "<`"); i >= 0; {
+		if s[i] == '`' {
+			// A Markdown code span or fence: skip to its closing run.
+			k := 1
+			for i+k < len(s) && s[i+k] == '`' {
+				k++
+			}
+			next := i + k
+			if k <= 3 && !unclosed[k] {
+				if j := strings.Index(s[next:], s[i:i+k]); j >= 0 {
+					next += j + k
+				} else {
+					unclosed[k] = true
+				}
+			}
+			j := strings.IndexAny(s[next:], "<`")
+			if j < 0 {
+				break
+			}
+			i = next + j
+			continue
+		}
 		end, tg := readTag(s, i)
 		if end == len(s) && tg.name == "" {
 			break // unclosed: no tag after it
@@ -97,7 +120,7 @@ func htmlKind(s string) (blocks, ok bool) {
 		if end > 0 {
 			next = end // what a tag holds is not read again
 		}
-		j := strings.IndexByte(s[next:], '<')
+		j := strings.IndexAny(s[next:], "<`")
 		if j < 0 {
 			break
 		}
@@ -108,7 +131,7 @@ func htmlKind(s string) (blocks, ok bool) {
 
 // tag is what plainText needs of an HTML tag.
 type tag struct {
-	name    string // lower case; "!--" for a comment
+	name    string // lower case; "!--" for a comment, "!" for <!…> and <?…>
 	closing bool
 	href    string // of an <a>, decoded
 }
@@ -125,6 +148,14 @@ func readTag(s string, i int) (end int, tg tag) {
 			return len(s), tag{}
 		}
 		return i + 4 + j + 3, tag{name: "!--"}
+	}
+	if strings.HasPrefix(s[i:], "<!") || strings.HasPrefix(s[i:], "<?") {
+		// <!DOCTYPE …>, <![CDATA[…]]>, <?xml …?>: browsers hide them.
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			return len(s), tag{}
+		}
+		return i + j + 1, tag{name: "!"}
 	}
 	j := i + 1
 	if j < len(s) && s[j] == '/' {

@@ -44,6 +44,7 @@ func TestPlainText(t *testing.T) {
 		{"Markdown with a line break tag keeps its lines", "line<br>break\n\n- item one\n- item two",
 			"line\nbreak\n\n- item one\n- item two"},
 		{"inline tags only", "<b>Bold</b> and\nnext line", "Bold and\nnext line"},
+		{"doctype, CDATA, processing instruction", "<?xml version=\"1.0\"?><!DOCTYPE html><p>a<![CDATA[x]]>b</p>", "ab"},
 		{"script end tag in any case", "<p>a</p><SCRIPT>x</a></Script >b", "a\n\nb"},
 
 		// Not HTML: returned exactly as given.
@@ -58,6 +59,10 @@ func TestPlainText(t *testing.T) {
 		{"address", "see <https://example.org>", "see <https://example.org>"},
 		{"tag named in prose", "Learn why <script> tags are dangerous.\n\nSecond.", "Learn why <script> tags are dangerous.\n\nSecond."},
 		{"start tag alone", "a <b> c", "a <b> c"},
+		{"Markdown code span", "Why `<div>` soup hurts.\n\nWe cover:\n\n- landmarks\n- headings",
+			"Why `<div>` soup hurts.\n\nWe cover:\n\n- landmarks\n- headings"},
+		{"Markdown fence", "Example:\n\n```html\n<p>Hello</p>\n```\n", "Example:\n\n```html\n<p>Hello</p>\n```\n"},
+		{"unclosed backtick", "a ` b `` c", "a ` b `` c"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +147,7 @@ func BenchmarkPlainText(b *testing.B) {
 		{"script_end_tags", "<p>x</p><script>" + strings.Repeat("</a", 50_000)},
 		{"comments", "<p>x</p>" + strings.Repeat("<!--", 50_000)},
 		{"nested_names", "<p>x</p>" + strings.Repeat("<a", 50_000) + ">"},
+		{"backticks", "<p>x</p>" + strings.Repeat("` `` ``` ```` ", 10_000)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.in)))
