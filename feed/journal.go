@@ -179,11 +179,7 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		}
 		old, known := st.records[e.GUID]
 		r := old
-		content, err := contentHash(e)
-		if err != nil {
-			return nil, ch, err
-		}
-		r.Hash, r.Content, r.Event = materialHash(e), content, data
+		r.Hash, r.Content, r.Event = materialHash(e), contentHash(data), data
 		switch {
 		case !known:
 			r.Sequence, r.Modified = firstSeq, firstModified
@@ -333,24 +329,20 @@ func materialHash(e Event) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// contentHash identifies everything of a session its VEVENT shows: when
-// it changes, so does LAST-MODIFIED. The track's colour is not shown, and
-// the slugs depend on other sessions.
-func contentHash(e Event) (string, error) {
-	e.Track.Color = ""
-	data, err := marshalEvent(e)
-	if err != nil {
-		return "", err
-	}
+// contentHash identifies everything of a session its VEVENT shows, from
+// its marshalEvent JSON: when it changes, so does LAST-MODIFIED.
+func contentHash(data []byte) string {
 	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:16]), nil
+	return hex.EncodeToString(sum[:16])
 }
 
-// marshalEvent is the compact JSON of e's content, without its revision or
-// the slugs NewSchedule gives (they depend on the other sessions).
+// marshalEvent is the compact JSON of e's content, without its revision,
+// the slugs NewSchedule gives or the track's colour: those depend on the
+// other sessions (a cancelled session, restored from it, shows its
+// track's colour as the live ones give it), and no VEVENT shows them.
 func marshalEvent(e Event) ([]byte, error) {
 	e.Sequence, e.Modified, e.Cancelled = 0, time.Time{}, false
-	e.Track.Slug = ""
+	e.Track.Slug, e.Track.Color = "", ""
 	e.Speakers = slices.Clone(e.Speakers)
 	for i := range e.Speakers {
 		e.Speakers[i].Slug = ""
