@@ -4,7 +4,8 @@
 # the rest of confcal's headers with its server timeouts (contract: what
 # the feed's HTTP contract costs in net/http), and nginx serving the bytes
 # as a static file (sendfile off, gzip precompressed). Each server is
-# pinned to CPU 0 and wrk to CPU 1, all on loopback, one after the other.
+# pinned to CPU 0 and wrk to CPU 1, all on loopback, one after the other,
+# and each gets the same requests: confcal's feed URL.
 #
 # Usage: internal/loadtest/load.sh [seconds per run, default 10]
 # (ROUNDS=n rounds per variant, default 3; CONNS, FEEDPATH as below)
@@ -60,9 +61,12 @@ GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18083 -file "$tmp/feed
 pids+=($!)
 wait_for "http://127.0.0.1:18083/"
 
-mkdir -p "$tmp/www" "$tmp/nginx"
-cp "$tmp/feed.ics" "$tmp/www/feed.ics"
-gzip -k -9 "$tmp/www/feed.ics"
+# Every server gets the same requests, confcal's feed URL: nginx serves the
+# bytes as the file at its path (the query is ignored for static files).
+static="$tmp/www${feedpath%%\?*}"
+mkdir -p "$(dirname "$static")" "$tmp/nginx"
+cp "$tmp/feed.ics" "$static"
+gzip -k -9 "$static"
 cat >"$tmp/nginx.conf" <<CONF
 daemon off;
 worker_processes 1;
@@ -82,14 +86,14 @@ http {
 CONF
 taskset -c 0 nginx -c "$tmp/nginx.conf" &
 pids+=($!)
-wait_for "http://127.0.0.1:18082/feed.ics"
+wait_for "http://127.0.0.1:18082$feedpath"
 
 servers=(confcal baseline contract nginx)
 declare -A url etag
 url[confcal]="http://127.0.0.1:18080$feedpath"
-url[baseline]="http://127.0.0.1:18081/feed.ics"
-url[contract]="http://127.0.0.1:18083/feed.ics"
-url[nginx]="http://127.0.0.1:18082/feed.ics"
+url[baseline]="http://127.0.0.1:18081$feedpath"
+url[contract]="http://127.0.0.1:18083$feedpath"
+url[nginx]="http://127.0.0.1:18082$feedpath"
 for srv in "${servers[@]}"; do
   etag[$srv]=$(curl -fsS -D - -o /dev/null "${url[$srv]}" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}')
 done
