@@ -96,7 +96,7 @@ func (r revision) equal(o revision) bool {
 // stamp is when a journal first saw a conference's schedule as it is
 // now: the HTTP Last-Modified of all its feeds. Stored as JSON.
 type stamp struct {
-	Version string    `json:"version"` // the revised schedule's Version
+	Version string    `json:"version"` // the revised schedule's Version, without the stamp
 	Time    time.Time `json:"time"`
 }
 
@@ -261,7 +261,6 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 	// even within a second or when the clock went back, so Last-Modified
 	// never stands still or goes back while the feeds change. The first
 	// is now: the source's date may be a guess, and in the future.
-	st.stamp.Time = st.stamp.Time.UTC()
 	switch {
 	case st.stamp.Version == "":
 		ch.stamp = &stamp{Version: s.Version, Time: now}
