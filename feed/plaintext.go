@@ -256,10 +256,12 @@ func skipElement(s string, i int, name string) int {
 // space and placing line breaks.
 type textWriter struct {
 	b         strings.Builder
-	keepLines bool // line breaks in the text are kept: no tag makes paragraphs
-	pre       int  // depth of <pre>: white space is kept
-	breaks    int  // line breaks owed before the next text
-	space     bool // a space owed before the next text
+	keepLines bool   // line breaks in the text are kept: no tag makes paragraphs
+	pre       int    // depth of <pre>: white space is kept
+	breaks    int    // line breaks owed before the next text
+	indent    string // white space to start the next line with (keepLines)
+	afterBr   bool   // a <br> came last: the line break of the text is that one
+	space     bool   // a space owed before the next text
 	// The open link: its address and where its text starts.
 	href      string
 	linkStart int
@@ -272,7 +274,7 @@ func (t *textWriter) tag(tg tag) {
 	switch name := tg.name; {
 	case name == "br":
 		t.breaks = min(t.breaks+1, 2)
-		t.space = false
+		t.space, t.afterBr = false, true
 	case name == "ul" || name == "ol":
 		if !tg.closing {
 			next := 0
@@ -327,8 +329,13 @@ func (t *textWriter) text(s string) {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 		for i, line := range strings.Split(s, "\n") {
 			if i > 0 {
-				t.breaks = min(t.breaks+1, 2)
-				t.space = false
+				// A new line keeps its indent: Markdown lists and code.
+				if !t.afterBr {
+					t.breaks = min(t.breaks+1, 2)
+				}
+				t.space, t.afterBr = false, false
+				rest := strings.TrimLeft(line, " \t")
+				t.indent, line = line[:len(line)-len(rest)], rest
 			}
 			t.words(line)
 		}
@@ -362,11 +369,12 @@ func (t *textWriter) word(w string) {
 		switch {
 		case t.breaks > 0:
 			t.b.WriteString("\n\n"[:t.breaks])
+			t.b.WriteString(t.indent)
 		case t.space:
 			t.b.WriteByte(' ')
 		}
 	}
-	t.breaks, t.space = 0, false
+	t.breaks, t.space, t.indent, t.afterBr = 0, false, "", false
 	t.b.WriteString(w)
 }
 

@@ -44,6 +44,8 @@ func TestPlainText(t *testing.T) {
 		{"Markdown with a line break tag keeps its lines", "line<br>break\n\n- item one\n- item two",
 			"line\nbreak\n\n- item one\n- item two"},
 		{"inline tags only", "<b>Bold</b> and\nnext line", "Bold and\nnext line"},
+		{"Markdown with a line break tag keeps its indents", "Steps:<br>\n- one\n  - one a\n\n    code()\n",
+			"Steps:\n- one\n  - one a\n\n    code()"},
 		{"doctype, CDATA, processing instruction", "<?xml version=\"1.0\"?><!DOCTYPE html><p>a<![CDATA[x]]>b</p>", "ab"},
 		{"script end tag in any case", "<p>a</p><SCRIPT>x</a></Script >b", "a\n\nb"},
 
