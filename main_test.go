@@ -181,6 +181,11 @@ func TestRun(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The schedule's version is its content's, the same on every replica:
+	// not the journal's stamp of when this one first saw it.
+	if m := regexp.MustCompile(`(?m)^confcal_schedule_info\{conference="dynn2022",version="([0-9a-f+]+)",zone="America/New_York"\} 1$`).FindSubmatch(metrics); m == nil {
+		t.Errorf("no confcal_schedule_info with a content version:\n%s", regexp.MustCompile(`(?m)^confcal_schedule_info.*$`).Find(metrics))
+	}
 	if err := inst.stop(t); err != nil {
 		t.Errorf("run returned %v after a clean shutdown", err)
 	}

@@ -189,6 +189,9 @@ func (c *scheduleCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.tracks, prometheus.GaugeValue, float64(len(s.Tracks)), a)
 		ch <- prometheus.MustNewConstMetric(c.speakers, prometheus.GaugeValue, float64(len(s.Speakers)), a)
 		ch <- prometheus.MustNewConstMetric(c.update, prometheus.GaugeValue, float64(s.Updated.Unix()), a)
-		ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, a, s.Version, s.Conference.TimeZone)
+		// The content's version, without the journal's stamp: replicas
+		// serving the same content agree on it.
+		version, _, _ := strings.Cut(s.Version, "@")
+		ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, a, version, s.Conference.TimeZone)
 	}
 }

@@ -27,14 +27,30 @@ func plainText(s string) string {
 	}
 	t := textWriter{keepLines: !blocks}
 	t.b.Grow(len(s))
+	// Text without paragraphs of HTML is Markdown with a few tags in it:
+	// its code is written as it is.
+	code, stops := markdownCode{s: s}, "<"
+	if t.keepLines {
+		stops = "<`"
+	}
 	for i := 0; i < len(s); {
-		lt := strings.IndexByte(s[i:], '<')
+		lt := strings.IndexAny(s[i:], stops)
 		if lt < 0 {
 			t.text(s[i:])
 			break
 		}
 		t.text(s[i : i+lt])
 		i += lt
+		if s[i] == '`' {
+			end, ok := code.end(i)
+			if ok {
+				t.code(s[i:end])
+			} else {
+				t.text(s[i:end])
+			}
+			i = end
+			continue
+		}
 		end, tg := readTag(s, i)
 		switch {
 		case end == len(s) && tg.name == "":
@@ -80,22 +96,10 @@ var htmlElements = func() map[string]bool {
 // tags that make paragraphs, so that its line breaks are only white space.
 // It takes time in proportion to the length of s.
 func htmlKind(s string) (blocks, ok bool) {
-	var unclosed [4]bool // code spans of 1 to 3 backticks that never close
+	code := markdownCode{s: s}
 	for i := strings.IndexAny(s, "<`"); i >= 0; {
 		if s[i] == '`' {
-			// A Markdown code span or fence: skip to its closing run.
-			k := 1
-			for i+k < len(s) && s[i+k] == '`' {
-				k++
-			}
-			next := i + k
-			if k <= 3 && !unclosed[k] {
-				if j := strings.Index(s[next:], s[i:i+k]); j >= 0 {
-					next += j + k
-				} else {
-					unclosed[k] = true
-				}
-			}
+			next, _ := code.end(i) // tags in Markdown code are text
 			j := strings.IndexAny(s[next:], "<`")
 			if j < 0 {
 				break
@@ -127,6 +131,67 @@ func htmlKind(s string) (blocks, ok bool) {
 		i = next + j
 	}
 	return blocks, ok
+}
+
+// markdownCode finds Markdown code in s: a run of backticks up to the next
+// run of the same length. A span of one or two backticks ends at a blank
+// line; a fence of three or more does not. Runs longer than maxRun are
+// text.
+type markdownCode struct {
+	s string
+	// noClose[k] is an index before which no run of k backticks closes
+	// one, learnt from a search that failed: no span is searched for twice.
+	noClose [maxRun + 1]int
+	// The blank line that ends the paragraph from paraFrom on (len(s)
+	// when none): found once for all the spans before it.
+	paraFrom, paraEnd int
+}
+
+const maxRun = 8
+
+// end returns, for the run of backticks at s[i], the index just past the
+// code it opens and true, or just past the run and false when it opens
+// none.
+func (c *markdownCode) end(i int) (int, bool) {
+	s := c.s
+	k := backticks(s, i, len(s))
+	next := i + k
+	if k > maxRun || next < c.noClose[k] {
+		return next, false
+	}
+	limit := len(s)
+	if k < 3 {
+		if next < c.paraFrom || next >= c.paraEnd {
+			c.paraFrom, c.paraEnd = next, len(s)
+			if p := strings.Index(s[next:], "\n\n"); p >= 0 {
+				c.paraEnd = next + p
+			}
+		}
+		limit = c.paraEnd
+	}
+	for j := next; j < limit; {
+		q := strings.IndexByte(s[j:limit], '`')
+		if q < 0 {
+			break
+		}
+		q += j
+		r := backticks(s, q, limit)
+		if r == k {
+			return q + k, true
+		}
+		j = q + r
+	}
+	c.noClose[k] = limit
+	return next, false
+}
+
+// backticks is the length of the run of backticks at s[i], up to limit.
+func backticks(s string, i, limit int) int {
+	k := 0
+	for i+k < limit && s[i+k] == '`' {
+		k++
+	}
+	return k
 }
 
 // tag is what plainText needs of an HTML tag.
@@ -342,6 +407,11 @@ func (t *textWriter) text(s string) {
 		return
 	}
 	t.words(s)
+}
+
+// code writes Markdown code as it is, after the space it follows.
+func (t *textWriter) code(s string) {
+	t.word(strings.ReplaceAll(s, "\r\n", "\n"))
 }
 
 // words writes s with its runs of white space collapsed.

@@ -44,6 +44,10 @@ func TestPlainText(t *testing.T) {
 		{"Markdown with a line break tag keeps its lines", "line<br>break\n\n- item one\n- item two",
 			"line\nbreak\n\n- item one\n- item two"},
 		{"inline tags only", "<b>Bold</b> and\nnext line", "Bold and\nnext line"},
+		{"Markdown code with a line break tag", "Use `<div>` not tables.<br>Thanks", "Use `<div>` not tables.\nThanks"},
+		{"Markdown fence with a line break tag", "```\n<p>x</p>\n\n</p>\n```\nthen <br> y", "```\n<p>x</p>\n\n</p>\n```\nthen\ny"},
+		{"backticks as apostrophes", "Don`t miss it!<br>Bring a laptop.\n\nIt`s free.<br>Come.", "Don`t miss it!\nBring a laptop.\n\nIt`s free.\nCome."},
+		{"code span of two", "a ``x ` y`` b<br>c", "a ``x ` y`` b\nc"},
 		{"Markdown with a line break tag keeps its indents", "Steps:<br>\n- one\n  - one a\n\n    code()\n",
 			"Steps:\n- one\n  - one a\n\n    code()"},
 		{"doctype, CDATA, processing instruction", "<?xml version=\"1.0\"?><!DOCTYPE html><p>a<![CDATA[x]]>b</p>", "ab"},
@@ -65,6 +69,7 @@ func TestPlainText(t *testing.T) {
 			"Why `<div>` soup hurts.\n\nWe cover:\n\n- landmarks\n- headings"},
 		{"Markdown fence", "Example:\n\n```html\n<p>Hello</p>\n```\n", "Example:\n\n```html\n<p>Hello</p>\n```\n"},
 		{"unclosed backtick", "a ` b `` c", "a ` b `` c"},
+		{"a span ends at a blank line", "a `b\n\nc <p>d</p> e`", "a `b c\n\nd\n\ne`"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,6 +155,7 @@ func BenchmarkPlainText(b *testing.B) {
 		{"comments", "<p>x</p>" + strings.Repeat("<!--", 50_000)},
 		{"nested_names", "<p>x</p>" + strings.Repeat("<a", 50_000) + ">"},
 		{"backticks", "<p>x</p>" + strings.Repeat("` `` ``` ```` ", 10_000)},
+		{"backticks_markdown", "x<br>" + strings.Repeat("` `` ``` ```` ", 10_000)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.in)))
