@@ -565,30 +565,12 @@ func TestBoltJournalDamaged(t *testing.T) {
 			writeFile(t, path, bytes.Repeat([]byte("not a bbolt file\n"), 1000))
 		},
 		"bad_record": func(t *testing.T, path string) {
-			db, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			err = db.Update(func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketConferences).Bucket([]byte("mini2024")).Put([]byte(guidBorrow), []byte("{not json"))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			spoilKey(t, path, func(tx *bolt.Tx) *bolt.Bucket {
+				return tx.Bucket(bucketConferences).Bucket([]byte("mini2024"))
+			}, guidBorrow)
 		},
 		"bad_stamp": func(t *testing.T, path string) {
-			db, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			err = db.Update(func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketStamps).Put([]byte("mini2024"), []byte("{not json"))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			spoilKey(t, path, func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketStamps) }, "mini2024")
 		},
 		"meta_pages": func(t *testing.T, path string) {
 			data := readFile(t, path)
@@ -637,6 +619,21 @@ func TestBoltJournalDamaged(t *testing.T) {
 				t.Errorf("removed after the recovery: %+v", e)
 			}
 		})
+	}
+}
+
+// spoilKey overwrites key, in the bucket of the bolt file at path that
+// bucket finds, with what is not JSON.
+func spoilKey(t *testing.T, path string, bucket func(tx *bolt.Tx) *bolt.Bucket, key string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error { return bucket(tx).Put([]byte(key), []byte("{not json")) })
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
