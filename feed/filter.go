@@ -120,10 +120,7 @@ func quoteList(values []string) string {
 
 // ResolveTrack finds a track by slug or by name, ignoring case and accents.
 func (s *Schedule) ResolveTrack(value string) (Track, error) {
-	if t, ok := s.Track(value); ok {
-		return t, nil
-	}
-	if t, ok := s.Track(Slug(value)); ok {
+	if t, ok := s.findTrack(value); ok {
 		return t, nil
 	}
 	names := make([]string, len(s.Tracks))
@@ -135,10 +132,7 @@ func (s *Schedule) ResolveTrack(value string) (Track, error) {
 
 // ResolveSpeaker finds a speaker by slug or by name, ignoring case and accents.
 func (s *Schedule) ResolveSpeaker(value string) (Speaker, error) {
-	if p, ok := s.Speaker(value); ok {
-		return p, nil
-	}
-	if p, ok := s.Speaker(Slug(value)); ok {
+	if p, ok := s.findSpeaker(value); ok {
 		return p, nil
 	}
 	slugs := make([]string, len(s.Speakers))
@@ -146,6 +140,22 @@ func (s *Schedule) ResolveSpeaker(value string) (Speaker, error) {
 		slugs[i] = p.Slug
 	}
 	return Speaker{}, &NotFoundError{Kind: "speaker", Value: value, Suggestions: closest(Slug(value), slugs, 5)}
+}
+
+// findTrack is ResolveTrack without the suggestions.
+func (s *Schedule) findTrack(value string) (Track, bool) {
+	if t, ok := s.Track(value); ok {
+		return t, true
+	}
+	return s.Track(Slug(value))
+}
+
+// findSpeaker is ResolveSpeaker without the suggestions.
+func (s *Schedule) findSpeaker(value string) (Speaker, bool) {
+	if p, ok := s.Speaker(value); ok {
+		return p, true
+	}
+	return s.Speaker(Slug(value))
 }
 
 // closest returns up to n candidates nearest to want: those that contain it

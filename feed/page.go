@@ -128,11 +128,6 @@ func (s *server) handlePage() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		if r.URL.RawQuery != "" {
-			s.error(w, r, &QueryError{Param: "query", Value: r.URL.RawQuery,
-				Problem: "the page takes no parameters; /embed takes track, speaker and tz"})
-			return
-		}
 		base := s.baseURL(r) + prefix
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "page", base}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {

@@ -72,7 +72,14 @@ func ParseQuery(s *Schedule, raw string, filters bool) (Query, error) {
 		allowed = feedParams
 	}
 	for _, name := range sortedKeys(values) {
-		if !slices.Contains(allowed, name) {
+		switch {
+		case slices.Contains(allowed, name):
+		case IsTrackingParam(name):
+			delete(values, name)
+		case slices.Contains(feedParams, name):
+			return Query{}, &QueryError{Param: name, Problem: "not taken here: the path already chooses the sessions and this URL takes " +
+				allowedText[filters] + "; to combine tracks and speakers use /feed.ics?track=…&speaker=…"}
+		default:
 			return Query{}, &QueryError{Param: name, Problem: "unknown parameter; this URL takes " + allowedText[filters],
 				Suggestions: closest(strings.ToLower(name), allowed, 1)}
 		}
@@ -89,7 +96,14 @@ func ParseQuery(s *Schedule, raw string, filters bool) (Query, error) {
 			return Query{}, err
 		}
 	}
-	tracks, speakers := splitValues(values["track"]), splitValues(values["speaker"])
+	tracks, err := splitValues("track", values["track"], func(v string) bool { _, ok := s.findTrack(v); return ok })
+	if err != nil {
+		return Query{}, err
+	}
+	speakers, err := splitValues("speaker", values["speaker"], func(v string) bool { _, ok := s.findSpeaker(v); return ok })
+	if err != nil {
+		return Query{}, err
+	}
 	if n := len(tracks) + len(speakers); n > MaxValues {
 		return Query{}, &QueryError{Param: "track/speaker", Problem: fmt.Sprintf("too many values (%d; at most %d)", n, MaxValues)}
 	}
@@ -111,6 +125,22 @@ func ParseQuery(s *Schedule, raw string, filters bool) (Query, error) {
 	return q, nil
 }
 
+// IsTrackingParam reports whether a query parameter is one that links
+// pick up on the way to the service (campaign tags, click ids). They say
+// nothing about what to serve and are ignored, so that a shared link still
+// works; any other unknown parameter is an error.
+func IsTrackingParam(name string) bool {
+	if strings.HasPrefix(name, "utm_") {
+		return true
+	}
+	switch name {
+	case "fbclid", "gclid", "gbraid", "wbraid", "dclid", "msclkid", "twclid", "yclid", "igshid",
+		"mc_cid", "mc_eid", "_ga", "_gl", "mkt_tok":
+		return true
+	}
+	return false
+}
+
 func sortedKeys(values url.Values) []string {
 	keys := make([]string, 0, len(values))
 	for k := range values {
@@ -120,18 +150,29 @@ func sortedKeys(values url.Values) []string {
 	return keys
 }
 
-// splitValues accepts repeated parameters and comma-separated lists alike,
-// dropping empty items (a trailing comma is harmless).
-func splitValues(values []string) []string {
+// splitValues accepts repeated parameters and comma-separated lists alike.
+// A value that names one thing as a whole (known reports whether it does)
+// is kept whole, so a speaker called "Smith, John" can be given by name.
+// Empty items are dropped (a trailing comma is harmless), but a parameter
+// with nothing in it is an error: "?track=" must not serve every track.
+func splitValues(param string, values []string, known func(string) bool) ([]string, error) {
 	var out []string
 	for _, v := range values {
+		if strings.Contains(v, ",") && known(strings.TrimSpace(v)) {
+			out = append(out, strings.TrimSpace(v))
+			continue
+		}
+		n := len(out)
 		for item := range strings.SplitSeq(v, ",") {
 			if item = strings.TrimSpace(item); item != "" {
 				out = append(out, item)
 			}
 		}
+		if len(out) == n {
+			return nil, &QueryError{Param: param, Value: v, Problem: "empty: name a " + param + " (by name or slug), or leave the parameter out"}
+		}
 	}
-	return out
+	return out, nil
 }
 
 func parseZone(values []string) (*time.Location, error) {

@@ -33,6 +33,8 @@ func TestParseQuery(t *testing.T) {
 		{"Windows zone", "tz=W.+Europe+Standard+Time", true, nil, nil, "Europe/Berlin", 0},
 		{"alarm", "alarm=10m", true, nil, nil, "Europe/Berlin", 10 * time.Minute},
 		{"alarm hours", "alarm=1h30m&tz=UTC", false, nil, nil, "UTC", 90 * time.Minute},
+		{"tracking parameters ignored", "utm_source=newsletter&track=rust&fbclid=IwAR0&gclid=x", true, []string{"rust"}, nil, "Europe/Berlin", 0},
+		{"tracking parameters on a path feed", "utm_medium=email&tz=UTC", false, nil, nil, "UTC", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +71,11 @@ func TestParseQueryErrors(t *testing.T) {
 		{"offset zone", "tz=%2B05:30", true, false, []string{"tz=+05:30"}},
 		{"two zones", "tz=UTC&tz=Asia/Tokyo", true, false, []string{"more than once"}},
 		{"typo in parameter", "trak=rust", true, false, []string{"trak: unknown parameter", `"track"`}},
-		{"filter on a path feed", "track=rust", false, false, []string{"track: unknown parameter", "tz and alarm"}},
+		{"filter on a path feed", "track=rust", false, false, []string{"track: not taken here", "tz and alarm", "/feed.ics?track="}},
+		{"empty track", "track=", true, false, []string{"track: empty", "leave the parameter out"}},
+		{"only commas", "speaker=,+,", true, false, []string{"speaker=, ,: empty"}},
+		{"an empty one among others", "track=rust&track=", true, false, []string{"track: empty"}},
+		{"tracking parameter then a typo", "utm_source=x&trak=rust", true, false, []string{"trak: unknown parameter"}},
 		{"bad alarm", "alarm=soon", true, false, []string{"alarm=soon", "10m"}},
 		{"alarm too long", "alarm=200h", true, false, []string{"between 1m and 168h"}},
 		{"alarm seconds", "alarm=90s", true, false, []string{"whole minutes"}},
@@ -94,6 +100,42 @@ func TestParseQueryErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A name with a comma in it can be given whole, encoded or not, and still
+// splits into a list when it names nothing as a whole.
+func TestParseQueryCommaInName(t *testing.T) {
+	berlin := mustZone(t, "Europe/Berlin")
+	start := time.Date(2024, 3, 30, 9, 0, 0, 0, berlin)
+	s, err := NewSchedule(Conference{Acronym: "c", Title: "C", TimeZone: "Europe/Berlin", Location: berlin}, []Event{
+		{GUID: "11111111-1111-4111-8111-111111111111", ID: "1", Start: start, Duration: time.Hour, Title: "One",
+			Speakers: []Speaker{{ID: "p1", Name: "Smith, John"}}},
+		{GUID: "22222222-2222-4222-8222-222222222222", ID: "2", Start: start, Duration: time.Hour, Title: "Two",
+			Speakers: []Speaker{{ID: "p2", Name: "Ada"}, {ID: "p3", Name: "Grace"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		raw  string
+		want []string
+	}{
+		{"speaker=Smith,+John", []string{"smith-john"}},
+		{"speaker=Smith%2C%20John", []string{"smith-john"}},
+		{"speaker=smith-john,ada", []string{"ada", "smith-john"}},
+		{"speaker=Ada,Grace", []string{"ada", "grace"}},
+		{"speaker=Ada%2CGrace", []string{"ada", "grace"}},
+	}
+	for _, tc := range tests {
+		q, err := ParseQuery(s, tc.raw, true)
+		if err != nil {
+			t.Errorf("ParseQuery(%q): %v", tc.raw, err)
+			continue
+		}
+		if !slices.Equal(q.Filter.Speakers, tc.want) {
+			t.Errorf("ParseQuery(%q) speakers = %v, want %v", tc.raw, q.Filter.Speakers, tc.want)
+		}
 	}
 }
 
