@@ -262,15 +262,17 @@ func serveRendered(w http.ResponseWriter, r *http.Request, body *rendered, conte
 	if gz {
 		etag, length, data = body.hdr.etagGz, body.hdr.lengthGz, body.gzipped
 	}
-	h["Etag"] = etag
 	h["Vary"] = hdrVary
 	h["Cache-Control"] = cacheControl
 	h["Access-Control-Allow-Origin"] = hdrAnyOrigin
-	if notModified(r, body) {
-		// Only what updates a cached copy (RFC 9110 §15.4.5).
+	if held, ok := notModified(r, body, gz); ok {
+		// Only what updates a cached copy (RFC 9110 §15.4.5), naming the
+		// copy the client holds.
+		h["Etag"] = held
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified, 0
 	}
+	h["Etag"] = etag
 	h["Content-Type"] = contentType
 	if gz {
 		h["Content-Encoding"] = hdrGzip
@@ -329,42 +331,69 @@ func headerValue(v string) []string {
 }
 
 // notModified evaluates If-None-Match, or If-Modified-Since when there is
-// no If-None-Match (RFC 9110 §13.2.2). Either representation's ETag
-// matches: a client that switched encodings still has the same content.
-func notModified(r *http.Request, body *rendered) bool {
+// no If-None-Match (RFC 9110 §13.2.2), for a request that selected the
+// gzip representation or not. It returns the ETag header of the copy the
+// client holds when that copy is current. A client that asks for gzip but
+// holds the identity representation is told its copy is current: the
+// content is the same, identity is always acceptable, and the 304 names
+// the identity ETag, so that a cache updates the copy it has (RFC 9111
+// §4.3.4).
+func notModified(r *http.Request, body *rendered, gz bool) (etag []string, ok bool) {
+	selected := body.hdr.etag
+	if gz {
+		selected = body.hdr.etagGz
+	}
 	if inm := headerGet(r.Header, "If-None-Match"); inm != "" {
+		identity := false
 		for tag := range strings.SplitSeq(inm, ",") {
 			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/") // weak comparison
-			if tag == "*" || tag == body.etag || tag == body.etagGz {
-				return true
+			if tag == "*" || tag == selected[0] {
+				return selected, true
 			}
+			identity = identity || gz && tag == body.etag
 		}
-		return false
+		if identity {
+			return body.hdr.etag, true
+		}
+		return nil, false
 	}
 	if ims := headerGet(r.Header, "If-Modified-Since"); ims != "" && !body.modified.IsZero() {
 		// A date later than now was not ours (RFC 2616 §14.25): an older
 		// release sent a schedule's date, which can be in the future.
 		t, err := http.ParseTime(ims)
-		return err == nil && !body.modified.After(t) && !t.After(time.Now())
+		return selected, err == nil && !body.modified.After(t) && !t.After(time.Now())
 	}
-	return false
+	return nil, false
 }
 
-// acceptsGzip reports whether an Accept-Encoding header allows gzip.
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: gzip
+// (or its alias x-gzip) with a q-value above zero, or else "*" with one
+// (RFC 9110 §12.5.3). Items may come in any order and "q" in any case.
 func acceptsGzip(header string) bool {
+	gzipQ, anyQ := -1.0, -1.0
 	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if c := strings.TrimSpace(coding); !strings.EqualFold(c, "gzip") && c != "*" {
-			continue
-		}
-		if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
-			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
-				return false
+		coding, params, _ := strings.Cut(part, ";")
+		coding = strings.TrimSpace(coding)
+		q := 1.0
+		for param := range strings.SplitSeq(params, ";") {
+			name, value, _ := strings.Cut(param, "=")
+			if strings.EqualFold(strings.TrimSpace(name), "q") {
+				if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+					q = v
+				}
 			}
 		}
-		return true
+		switch {
+		case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
+			gzipQ = max(gzipQ, q)
+		case coding == "*":
+			anyQ = max(anyQ, q)
+		}
 	}
-	return false
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return anyQ > 0
 }
 
 // schedule returns the schedule a request is for and the path prefix of

@@ -139,7 +139,8 @@ func TestFeedResponse(t *testing.T) {
 		if err != nil || !bytes.Equal(plain, body) {
 			t.Errorf("gzip body does not decode to the plain body (err %v)", err)
 		}
-		if resp.Header.Get("ETag") == etag {
+		gzTag := resp.Header.Get("ETag")
+		if gzTag == etag {
 			t.Error("gzip and identity share a strong ETag")
 		}
 		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"Accept-Encoding": "gzip;q=0"})
@@ -147,8 +148,17 @@ func TestFeedResponse(t *testing.T) {
 			t.Error("gzip sent although q=0")
 		}
 		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag})
-		if resp.StatusCode != http.StatusNotModified {
-			t.Errorf("identity ETag on a gzip request gave %d, want 304", resp.StatusCode)
+		if resp.StatusCode != http.StatusNotModified || resp.Header.Get("ETag") != etag {
+			t.Errorf("identity ETag on a gzip request gave %d with ETag %s, want 304 naming the identity copy %s",
+				resp.StatusCode, resp.Header.Get("ETag"), etag)
+		}
+		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": `"x", ` + gzTag})
+		if resp.StatusCode != http.StatusNotModified || resp.Header.Get("ETag") != gzTag {
+			t.Errorf("gzip ETag on a gzip request gave %d with ETag %s, want 304 with %s", resp.StatusCode, resp.Header.Get("ETag"), gzTag)
+		}
+		resp, _ = get(t, srv, http.MethodGet, "/feed.ics", map[string]string{"If-None-Match": gzTag})
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" {
+			t.Errorf("gzip ETag on a request without gzip gave %d (%s), want 200 identity", resp.StatusCode, resp.Header.Get("Content-Encoding"))
 		}
 	})
 	t.Run("HEAD", func(t *testing.T) {
@@ -398,5 +408,37 @@ func TestCancelledShown(t *testing.T) {
 	_, page := get(t, srv, http.MethodGet, "/", nil)
 	if !bytes.Contains(page, []byte(`<span class="badge cancelled">Cancelled</span> <s>Borrowing without tears</s>`)) {
 		t.Error("the page does not mark the cancelled session")
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"GZIP", true},
+		{"x-gzip", true},
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.8, *;q=0.1", true},
+		{"identity", false},
+		{"deflate", false},
+		{"gzip;q=0", false},
+		{"gzip; q=0", false},
+		{"gzip;Q=0", false},
+		{"gzip;q=0.0", false},
+		{"gzip;q=0.001", true},
+		{"*", true},
+		{"*;q=0", false},
+		{"*;q=0.5, gzip;q=0", false}, // gzip named, and refused
+		{"*;q=0, gzip", true},        // gzip named, and allowed
+		{"gzip;q=0, *", false},
+		{"deflate;q=0.5, *;q=0.1", true},
+	}
+	for _, tc := range tests {
+		if got := acceptsGzip(tc.header); got != tc.want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.header, got, tc.want)
+		}
 	}
 }
