@@ -451,7 +451,7 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "GET, HEAD")
+	w.Header().Set("Allow", allowed)
 	s.writeError(w, r, http.StatusMethodNotAllowed, errorBody{Error: r.Method + " is not allowed here", Hint: "use GET or HEAD"})
 }
 

@@ -262,8 +262,31 @@ func TestErrorJSON(t *testing.T) {
 func TestMethodNotAllowed(t *testing.T) {
 	srv, _ := newTestServer(t)
 	resp, _ := get(t, srv, http.MethodPost, "/feed.ics", nil)
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST gave %d, want 405", resp.StatusCode)
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" {
+		t.Errorf("POST gave %d with Allow %q, want 405 with GET, HEAD, OPTIONS", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+// A script on another site that revalidates a feed sends If-None-Match,
+// which makes the browser ask first.
+func TestPreflight(t *testing.T) {
+	srv, _ := newTestServer(t)
+	ask := map[string]string{"Origin": "https://conf.example.org", "Access-Control-Request-Method": "GET",
+		"Access-Control-Request-Headers": "if-none-match"}
+	for _, path := range []string{"/feed.ics?track=rust", "/tracks/rust.ics", "/sessions/mini-1-opening.ics", "/schedule.json", "/mini2024/schedule.json"} {
+		resp, _ := get(t, srv, http.MethodOptions, path, ask)
+		h := resp.Header
+		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
+			h.Get("Access-Control-Allow-Methods") != "GET, HEAD" || h.Get("Access-Control-Allow-Headers") != "if-none-match" ||
+			h.Get("Access-Control-Max-Age") == "" {
+			t.Errorf("OPTIONS %s: %d %v", path, resp.StatusCode, h)
+		}
+	}
+	// Pages are not for other sites' scripts; OPTIONS says only what is allowed.
+	resp, _ := get(t, srv, http.MethodOptions, "/", ask)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" ||
+		resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("OPTIONS /: %d %v", resp.StatusCode, resp.Header)
 	}
 }
 
