@@ -96,10 +96,14 @@ type NotFoundError struct {
 	Kind        string // "track", "speaker" or "session"
 	Value       string
 	Suggestions []string
+	Shared      bool // Value names more than one, all in Suggestions
 }
 
 func (e *NotFoundError) Error() string {
 	msg := fmt.Sprintf("unknown %s %q", e.Kind, e.Value)
+	if e.Shared {
+		return fmt.Sprintf("%q names %d %ss; ask for one: %s", e.Value, len(e.Suggestions), e.Kind, quoteList(e.Suggestions))
+	}
 	if len(e.Suggestions) > 0 {
 		msg += "; did you mean " + quoteList(e.Suggestions) + "?"
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,7 +52,7 @@ func (s *server) handleFeed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		disposition := headerValue("inline; filename=\"" + sched.Conference.Acronym + ".ics\"")
+		disposition := headerValue(contentDisposition("inline", sched.Conference.Acronym+".ics"))
 		code, _ := s.serve(w, r, body, hdrCalendar, disposition)
 		s.countFeed(sched, body, r, code)
 		s.rememberPoll(r, sched, key, disposition)
@@ -111,7 +113,12 @@ func (s *server) handleSession() http.Handler {
 		id := mux.Vars(r)["session"]
 		e, ok := sched.Event(id)
 		if !ok {
-			s.error(w, r, &NotFoundError{Kind: "session", Value: id, Suggestions: closest(id, sessionKeys(sched), 3)})
+			nf := &NotFoundError{Kind: "session", Value: id, Suggestions: sched.sessionsNamed(id)}
+			nf.Shared = len(nf.Suggestions) > 1
+			if !nf.Shared {
+				nf.Suggestions = closest(id, sessionKeys(sched), 3)
+			}
+			s.error(w, r, nf)
 			return
 		}
 		q, err := ParseQuery(sched, r.URL.RawQuery, false)
@@ -129,15 +136,58 @@ func (s *server) handleSession() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		code, _ := s.serve(w, r, body, hdrCalendar, headerValue("attachment; filename=\""+sessionKey(e)+".ics\""))
+		code, _ := s.serve(w, r, body, hdrCalendar, headerValue(contentDisposition("attachment", sessionKey(e)+".ics")))
 		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, kindSession, "", zoneClass(sched, q),
 			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
 	})
 }
 
-// sessionKey is how a session is named in URLs: its slug, else its ID, else its GUID.
+// contentDisposition is a Content-Disposition value that offers filename.
+// A name that is not plain ASCII goes in filename* as UTF-8 (RFC 6266,
+// RFC 8187), with an ASCII filename beside it for old clients.
+func contentDisposition(disposition, filename string) string {
+	plain := true
+	for i := 0; i < len(filename); i++ {
+		if c := filename[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '%' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return disposition + `; filename="` + filename + `"`
+	}
+	ext := path.Ext(filename)
+	fallback := strings.Map(func(r rune) rune {
+		if r >= 0x80 {
+			return '-'
+		}
+		return r
+	}, Slug(strings.TrimSuffix(filename, ext)))
+	fallback = strings.Trim(dashes.ReplaceAllString(fallback, "-"), "-")
+	if fallback == "" {
+		fallback = "calendar"
+	}
+	var b strings.Builder
+	b.WriteString(disposition + `; filename="` + fallback + ext + `"; filename*=UTF-8''`)
+	for i := 0; i < len(filename); i++ {
+		// attr-char (RFC 8187 §3.2.1); anything else is percent-encoded.
+		if c := filename[i]; 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+var dashes = regexp.MustCompile(`-+`)
+
+// sessionKey is how a session is named in URLs: as its schedule named it
+// (see assignKeys), else by its slug, ID or GUID.
 func sessionKey(e Event) string {
 	switch {
+	case e.key != "":
+		return e.key
 	case e.Slug != "":
 		return e.Slug
 	case e.ID != "":

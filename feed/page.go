@@ -384,7 +384,7 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 			Start: iso, End: e.End().UTC().Format(time.RFC3339),
 			StartLabel: start.Format("15:04"), EndLabel: e.End().In(loc).Format("15:04"),
 			Room: e.Room, Online: e.Online, Cancelled: e.Cancelled, Abstract: strings.TrimSpace(strings.ReplaceAll(e.Abstract, "\r\n", "\n")),
-			URL: e.URL, ICS: base + "/sessions/" + sessionKey(e) + ".ics" + feedQuery(s, Query{Zone: loc}),
+			URL: e.URL, ICS: base + "/sessions/" + url.PathEscape(sessionKey(e)) + ".ics" + feedQuery(s, Query{Zone: loc}),
 			Track: tracks[e.Track.Slug], Speakers: e.Speakers, SpeakerIDs: strings.Join(slugs, " "),
 		})
 		d.Sessions++

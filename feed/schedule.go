@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -59,6 +60,8 @@ type Event struct {
 	Sequence  int       // bumped whenever the session materially changes
 	Modified  time.Time // when that change was noticed; zero means Schedule.Updated
 	Cancelled bool      // gone from the source; kept in feeds as STATUS:CANCELLED for a while
+
+	key string // how URLs name the session, unique in its schedule; set by NewSchedule
 }
 
 // End is the instant the event ends.
@@ -150,14 +153,62 @@ func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 
 	s.assignTracks()
 	s.assignSpeakers()
-	for i, e := range s.Events {
-		for _, key := range []string{e.Slug, e.ID, e.GUID} {
-			if _, taken := s.events[key]; key != "" && !taken {
-				s.events[key] = i
+	s.assignKeys()
+	return s, nil
+}
+
+// assignKeys names every session for URLs by its slug, else its ID, else
+// its GUID: the first that no other session shares and that fits in a path
+// segment. Pretalx gives every slot of a submission the same ID, and older
+// versions the same slug; such a session is named by its GUID, so that its
+// link serves it and not a namesake. The index finds a session by any of
+// its names that is not shared, in any case.
+func (s *Schedule) assignKeys() {
+	uses := make(map[string]int, 3*len(s.Events))
+	for _, e := range s.Events {
+		for _, name := range eventNames(e) {
+			uses[strings.ToLower(name)]++
+		}
+	}
+	for i := range s.Events {
+		e := &s.Events[i]
+		e.key = e.GUID
+		for _, name := range []string{e.Slug, e.ID} {
+			if name != "" && !strings.Contains(name, "/") && uses[strings.ToLower(name)] == 1 {
+				e.key = name
+				break
+			}
+		}
+		for _, name := range eventNames(*e) {
+			if uses[strings.ToLower(name)] == 1 {
+				s.events[name] = i
+				s.events[strings.ToLower(name)] = i
 			}
 		}
 	}
-	return s, nil
+}
+
+// sessionsNamed returns the URL keys of the sessions that go by name, in
+// any case: more than one when they share it.
+func (s *Schedule) sessionsNamed(name string) []string {
+	var keys []string
+	for _, e := range s.Events {
+		if slices.ContainsFunc(eventNames(e), func(n string) bool { return strings.EqualFold(n, name) }) {
+			keys = append(keys, e.key)
+		}
+	}
+	return keys
+}
+
+// eventNames are the names a session goes by, each once.
+func eventNames(e Event) []string {
+	names := make([]string, 0, 3)
+	for _, name := range []string{e.Slug, e.ID, e.GUID} {
+		if name != "" && !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }) {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // compareIDs orders numeric IDs numerically and others as text.
@@ -268,9 +319,13 @@ func (s *Schedule) Speaker(slug string) (Speaker, bool) {
 	return s.Speakers[i], true
 }
 
-// Event returns the event with the given slug, ID or GUID.
+// Event returns the event with the given slug, ID or GUID, in any case. A
+// name two sessions share finds neither: see assignKeys.
 func (s *Schedule) Event(key string) (Event, bool) {
 	i, ok := s.events[key]
+	if !ok {
+		i, ok = s.events[strings.ToLower(key)]
+	}
 	if !ok {
 		return Event{}, false
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -97,7 +98,7 @@ func NewListing(s *Schedule, base string) Listing {
 			GUID: e.GUID, ID: e.ID, Slug: e.Slug, Title: e.Title, Subtitle: e.Subtitle, Type: e.Type,
 			Track: e.Track.Slug, Start: e.Start, End: e.End(), Room: e.Room, Online: e.Online, Cancelled: e.Cancelled,
 			Abstract: e.Abstract, URL: e.URL, Speakers: refs,
-			ICS: base + "/sessions/" + sessionKey(e) + ".ics",
+			ICS: base + "/sessions/" + url.PathEscape(sessionKey(e)) + ".ics",
 		})
 	}
 	for _, t := range s.Tracks {

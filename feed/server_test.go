@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -462,6 +463,96 @@ func TestAcceptsGzip(t *testing.T) {
 	for _, tc := range tests {
 		if got := acceptsGzip(tc.header); got != tc.want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
+
+// Pretalx gives every slot of a submission the same ID, and older versions
+// the same slug; slugs may hold anything. Every session's advertised link
+// must serve that session, and a name two sessions share must say so.
+func TestSessionLinks(t *testing.T) {
+	berlin := mustZone(t, "Europe/Berlin")
+	at := func(h int) time.Time { return time.Date(2024, 3, 30, h, 0, 0, 0, berlin) }
+	events := []Event{
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000001", ID: "25", Slug: "workshop", Start: at(9), Duration: time.Hour, Title: "Workshop, part 1"},
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000002", ID: "25", Slug: "workshop", Start: at(14), Duration: time.Hour, Title: "Workshop, part 2"},
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000003", ID: "7", Slug: "ci/cd", Start: at(10), Duration: time.Hour, Title: "Pipelines"},
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000004", ID: "8", Slug: "café talk #1?", Start: at(11), Duration: time.Hour, Title: "Café"},
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000005", ID: "9", Slug: "Keynote-Opening", Start: at(12), Duration: time.Hour, Title: "Opening"},
+	}
+	sched, err := NewSchedule(Conference{Acronym: "conf", Title: "Conf", TimeZone: "Europe/Berlin", Location: berlin}, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := NewStore(sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{}))
+	t.Cleanup(srv.Close)
+
+	_, body := get(t, srv, http.MethodGet, "/schedule.json", nil)
+	var l Listing
+	if err := json.Unmarshal(body, &l); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]bool{}
+	for _, ls := range l.Sessions {
+		if links[ls.ICS] {
+			t.Errorf("two sessions share the link %s", ls.ICS)
+		}
+		links[ls.ICS] = true
+		u, err := url.Parse(ls.ICS)
+		if err != nil || u.RawQuery != "" || u.Fragment != "" {
+			t.Errorf("link %q is not one escaped path (%v)", ls.ICS, err)
+			continue
+		}
+		resp, ics := get(t, srv, http.MethodGet, u.EscapedPath(), nil)
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(ics, []byte("SUMMARY:"+ls.Title+"\r\n")) && !bytes.Contains(ics, []byte("SUMMARY:"+strings.ReplaceAll(ls.Title, ",", `\,`)+"\r\n")) {
+			t.Errorf("%s: %d, does not serve %q:\n%s", ls.ICS, resp.StatusCode, ls.Title, ics)
+		}
+	}
+	if !links[srv.URL+"/sessions/caf%C3%A9%20talk%20%231%3F.ics"] || !links[srv.URL+"/sessions/7.ics"] ||
+		!links[srv.URL+"/sessions/aaaaaaaa-0000-4000-8000-000000000002.ics"] || !links[srv.URL+"/sessions/Keynote-Opening.ics"] {
+		t.Errorf("links %v", links)
+	}
+
+	tests := []struct {
+		path   string
+		status int
+		want   string // in the body
+	}{
+		{"/sessions/25.ics", http.StatusNotFound, `"25" names 2 sessions; ask for one: "aaaaaaaa-0000-4000-8000-000000000001" or "aaaaaaaa-0000-4000-8000-000000000002"`},
+		{"/sessions/WORKSHOP.ics", http.StatusNotFound, `names 2 sessions`},
+		{"/sessions/AAAAAAAA-0000-4000-8000-000000000002.ics", http.StatusOK, "part 2"},
+		{"/sessions/keynote-opening.ics", http.StatusOK, "Opening"},
+		{"/sessions/9.ics", http.StatusOK, "Opening"},
+	}
+	for _, tc := range tests {
+		resp, b := get(t, srv, http.MethodGet, tc.path, nil)
+		if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s: %d %q, want %d with %q", tc.path, resp.StatusCode, b, tc.status, tc.want)
+		}
+	}
+	resp, _ := get(t, srv, http.MethodGet, "/sessions/caf%C3%A9%20talk%20%231%3F.ics", nil)
+	if got, want := resp.Header.Get("Content-Disposition"), `attachment; filename="cafe-talk-1.ics"; filename*=UTF-8''caf%C3%A9%20talk%20#1%3F.ics`; got != want {
+		t.Errorf("Content-Disposition = %s, want %s", got, want)
+	}
+}
+
+func TestContentDisposition(t *testing.T) {
+	tests := []struct{ disposition, name, want string }{
+		{"inline", "dynn2022.ics", `inline; filename="dynn2022.ics"`},
+		{"attachment", "Keynote Opening.ics", `attachment; filename="Keynote Opening.ics"`},
+		{"attachment", "naïve.ics", `attachment; filename="naive.ics"; filename*=UTF-8''na%C3%AFve.ics`},
+		{"attachment", `say "hi".ics`, `attachment; filename="say-hi.ics"; filename*=UTF-8''say%20%22hi%22.ics`},
+		{"attachment", "100%.ics", `attachment; filename="100.ics"; filename*=UTF-8''100%25.ics`},
+		{"attachment", "会议.ics", `attachment; filename="calendar.ics"; filename*=UTF-8''%E4%BC%9A%E8%AE%AE.ics`},
+		{"attachment", "Zürich 会议.ics", `attachment; filename="zurich.ics"; filename*=UTF-8''Z%C3%BCrich%20%E4%BC%9A%E8%AE%AE.ics`},
+	}
+	for _, tc := range tests {
+		if got := contentDisposition(tc.disposition, tc.name); got != tc.want {
+			t.Errorf("contentDisposition(%q, %q) = %s, want %s", tc.disposition, tc.name, got, tc.want)
 		}
 	}
 }
