@@ -179,11 +179,23 @@ func parseZone(values []string) (*time.Location, error) {
 	if len(values) > 1 {
 		return nil, &QueryError{Param: "tz", Problem: "given more than once; a feed has one display zone"}
 	}
-	loc, err := timezone.Load(values[0])
+	name := values[0]
+	loc, err := timezone.Load(name)
+	if err != nil && strings.Contains(strings.TrimSpace(name), " ") {
+		// A "+" typed into a URL arrives as a space: tz=Etc/GMT+5.
+		plus := strings.ReplaceAll(strings.TrimSpace(name), " ", "+")
+		ploc, perr := timezone.Load(plus)
+		if uz, ok := errors.AsType[*timezone.UnknownZoneError](perr); perr == nil || ok && uz.Offset {
+			name, loc, err = plus, ploc, perr
+		}
+	}
 	if err != nil {
-		qe := &QueryError{Param: "tz", Value: values[0], Problem: err.Error()}
+		qe := &QueryError{Param: "tz", Value: name, Problem: err.Error()}
 		if uz, ok := errors.AsType[*timezone.UnknownZoneError](err); ok {
 			qe.Problem = "not a time zone: use an IANA name such as Europe/Berlin, or a Windows zone name"
+			if uz.Offset {
+				qe.Problem = "a UTC offset, not a time zone: offsets change with daylight saving time, so use the zone of a city"
+			}
 			qe.Suggestions = uz.Suggestions
 		}
 		return nil, qe

@@ -42,7 +42,7 @@ var ErrUnknownZone = errors.New("unknown time zone")
 type UnknownZoneError struct {
 	Name        string   // what was asked for
 	Suggestions []string // valid names close to Name, best first; may be empty
-	offset      bool     // Name is a UTC offset such as +05:30
+	Offset      bool     // Name is a UTC offset such as +05:30, and Suggestions zones at it now
 }
 
 // Error names the input and the suggestions.
@@ -51,13 +51,13 @@ func (e *UnknownZoneError) Error() string {
 	switch {
 	case strings.TrimSpace(e.Name) == "":
 		b.WriteString("empty time zone name")
-	case e.offset:
+	case e.Offset:
 		fmt.Fprintf(&b, "time zone %q is a UTC offset, and offsets are not zones (they change with daylight saving time)", e.Name)
 	default:
 		fmt.Fprintf(&b, "unknown time zone %q", e.Name)
 	}
 	if len(e.Suggestions) > 0 {
-		if e.offset {
+		if e.Offset {
 			b.WriteString("; use a city zone such as ")
 		} else {
 			b.WriteString("; did you mean ")
@@ -72,10 +72,10 @@ func (e *UnknownZoneError) Error() string {
 			}
 			b.WriteString(s)
 		}
-		if !e.offset {
+		if !e.Offset {
 			b.WriteString("?")
 		}
-	} else if e.offset || e.Name == "" {
+	} else if e.Offset || e.Name == "" {
 		b.WriteString("; use an IANA zone such as Europe/Berlin")
 	}
 	return b.String()
@@ -232,7 +232,7 @@ func unknown(name string) error {
 		return &UnknownZoneError{Name: name}
 	}
 	if offsetLike.MatchString(name) {
-		return &UnknownZoneError{Name: name, Suggestions: zonesAtOffset(name), offset: true}
+		return &UnknownZoneError{Name: name, Suggestions: zonesAtOffset(name), Offset: true}
 	}
 	return &UnknownZoneError{Name: name, Suggestions: suggest(name)}
 }
