@@ -78,11 +78,17 @@ func Calendar(s *Schedule, events []Event, v View) *ics.Calendar {
 	}
 
 	cal.Components = make([]ics.Component, 0, len(events)+1)
-	if zone != time.UTC && len(events) > 0 {
+	switch {
+	case zone != time.UTC && len(events) > 0:
 		first, last := span(events)
 		if vt := timezone.VTimezone(zone, first, last); vt != nil {
 			cal.Components = append(cal.Components, vt)
 		}
+	case len(events) == 0:
+		// A calendar holds at least one component (RFC 5545 §3.6), and a
+		// feed may match no session: filters that never meet, or sessions
+		// that have all gone. It holds its display zone instead.
+		cal.Components = append(cal.Components, emptyZone(s, zone))
 	}
 	stamp := ""
 	if !s.Updated.IsZero() {
@@ -93,6 +99,31 @@ func Calendar(s *Schedule, events []Event, v View) *ics.Calendar {
 	}
 	return cal
 }
+
+// emptyZone is the VTIMEZONE of a feed without events: the display zone
+// over the schedule's span, or for UTC one of its own (UTC times are written
+// with Z and need none otherwise).
+func emptyZone(s *Schedule, zone *time.Location) ics.Component {
+	first, last := s.Span()
+	if first.IsZero() {
+		first, last = s.Updated, s.Updated
+	}
+	if vt := timezone.VTimezone(zone, first, last); vt != nil {
+		return vt
+	}
+	return utcZone
+}
+
+// utcZone is the VTIMEZONE of UTC. Nothing may modify it.
+var utcZone = func() *ics.VTimezone {
+	vt := ics.NewTimezone("UTC")
+	st := vt.AddStandard()
+	st.SetProperty(ics.ComponentPropertyDtStart, "19700101T000000")
+	st.SetProperty(ics.ComponentProperty("TZOFFSETFROM"), "+0000")
+	st.SetProperty(ics.ComponentProperty("TZOFFSETTO"), "+0000")
+	st.SetProperty(ics.ComponentProperty("TZNAME"), "UTC")
+	return vt
+}()
 
 // prop is a component property with at most one parameter (name, value).
 func prop(name, value string, param ...string) ics.IANAProperty {

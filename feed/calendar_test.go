@@ -27,6 +27,9 @@ func TestCalendarGolden(t *testing.T) {
 		{"track_go-friends_america_new_york", Filter{Tracks: []string{"go-friends"}}, "America/New_York", 0},
 		{"speaker_jurgen-schmidhuber_asia_kolkata_alarm", Filter{Speakers: []string{"jurgen-schmidhuber"}}, "Asia/Kolkata", 10 * time.Minute},
 		{"track_rust_speaker_zihao-deng_australia_lord_howe", Filter{Tracks: []string{"rust"}, Speakers: []string{"zihao-deng"}}, "Australia/Lord_Howe", 0},
+		// No session matches: the calendar still holds a component.
+		{"track_rust_speaker_jurgen-schmidhuber_europe_berlin", Filter{Tracks: []string{"rust"}, Speakers: []string{"jurgen-schmidhuber"}}, "Europe/Berlin", 0},
+		{"track_rust_speaker_jurgen-schmidhuber_utc", Filter{Tracks: []string{"rust"}, Speakers: []string{"jurgen-schmidhuber"}}, "UTC", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

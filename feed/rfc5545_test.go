@@ -43,6 +43,7 @@ func checkRFC5545(t testing.TB, data []byte) {
 	}
 
 	var stack []string
+	components := 0 // of the VCALENDAR
 	tzids := map[string]bool{}
 	used := map[string]int{}
 	props := map[string]map[string]int{} // per component kind on the stack top
@@ -56,6 +57,9 @@ func checkRFC5545(t testing.TB, data []byte) {
 		prop := strings.ToUpper(strings.SplitN(name, ";", 2)[0])
 		switch prop {
 		case "BEGIN":
+			if len(stack) == 1 {
+				components++
+			}
 			stack = append(stack, value)
 			props[value] = map[string]int{}
 			continue
@@ -90,6 +94,9 @@ func checkRFC5545(t testing.TB, data []byte) {
 	}
 	if len(stack) != 0 {
 		t.Errorf("unclosed components: %v", stack)
+	}
+	if components == 0 {
+		t.Errorf("a calendar with no component (RFC 5545 §3.6 wants one or more)")
 	}
 	for id := range used {
 		if !tzids[id] {
