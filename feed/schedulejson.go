@@ -26,6 +26,7 @@ type ListedConference struct {
 	URL      string `json:"url,omitempty"`
 	Venue    string `json:"venue,omitempty"`
 	Feed     string `json:"feed"`
+	Webcal   string `json:"webcal"` // the feed, to subscribe in one click
 }
 
 // ListedTrack is a track in a Listing.
@@ -35,6 +36,7 @@ type ListedTrack struct {
 	Color    string `json:"color,omitempty"`
 	Sessions int    `json:"sessions"`
 	Feed     string `json:"feed"`
+	Webcal   string `json:"webcal"`
 }
 
 // ListedSpeaker is a speaker in a Listing.
@@ -43,6 +45,7 @@ type ListedSpeaker struct {
 	Slug     string `json:"slug"`
 	Sessions int    `json:"sessions"`
 	Feed     string `json:"feed"`
+	Webcal   string `json:"webcal"`
 }
 
 // ListedSession is a session in a Listing. Times are RFC 3339 in UTC.
@@ -80,6 +83,7 @@ func NewListing(s *Schedule, base string) Listing {
 		Conference: ListedConference{
 			Acronym: s.Conference.Acronym, Title: s.Conference.Title, TimeZone: s.Conference.TimeZone,
 			URL: s.Conference.URL, Venue: s.Conference.Venue, Feed: base + FeedPath(Filter{}),
+			Webcal: webcal(base + FeedPath(Filter{})),
 		},
 		Tracks:   make([]ListedTrack, 0, len(s.Tracks)),
 		Speakers: make([]ListedSpeaker, 0, len(s.Speakers)),
@@ -102,14 +106,26 @@ func NewListing(s *Schedule, base string) Listing {
 		})
 	}
 	for _, t := range s.Tracks {
+		feed := base + FeedPath(Filter{Tracks: []string{t.Slug}})
 		l.Tracks = append(l.Tracks, ListedTrack{Name: t.Name, Slug: t.Slug, Color: t.Color, Sessions: byTrack[t.Slug],
-			Feed: base + FeedPath(Filter{Tracks: []string{t.Slug}})})
+			Feed: feed, Webcal: webcal(feed)})
 	}
 	for _, p := range s.Speakers {
+		feed := base + FeedPath(Filter{Speakers: []string{p.Slug}})
 		l.Speakers = append(l.Speakers, ListedSpeaker{Name: p.Name, Slug: p.Slug, Sessions: bySpeaker[p.Slug],
-			Feed: base + FeedPath(Filter{Speakers: []string{p.Slug}})})
+			Feed: feed, Webcal: webcal(feed)})
 	}
 	return l
+}
+
+// webcal is a feed's URL with the webcal scheme, which calendar apps
+// (Apple Calendar, Outlook) open to subscribe.
+func webcal(feed string) string {
+	_, rest, ok := strings.Cut(feed, "://")
+	if !ok {
+		return feed
+	}
+	return "webcal://" + rest
 }
 
 // handleScheduleJSON serves the Listing of a conference, cached like feeds.

@@ -310,6 +310,11 @@ func TestScheduleJSON(t *testing.T) {
 	if want := srv.URL + "/tracks/go-friends.ics"; l.Tracks[0].Feed != want || l.Tracks[0].Sessions != 2 {
 		t.Errorf("track %+v, want feed %s and 2 sessions", l.Tracks[0], want)
 	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if l.Tracks[0].Webcal != "webcal://"+host+"/tracks/go-friends.ics" || l.Conference.Webcal != "webcal://"+host+"/feed.ics" ||
+		l.Speakers[0].Webcal != strings.Replace(l.Speakers[0].Feed, "http://", "webcal://", 1) {
+		t.Errorf("webcal links: %s, %s, %s", l.Conference.Webcal, l.Tracks[0].Webcal, l.Speakers[0].Webcal)
+	}
 	// Every advertised URL works.
 	for _, u := range []string{l.Conference.Feed, l.Tracks[1].Feed, l.Speakers[0].Feed, l.Sessions[3].ICS} {
 		resp, _ := get(t, srv, http.MethodGet, strings.TrimPrefix(u, srv.URL), nil)
