@@ -424,15 +424,7 @@ func acceptsGzip(header string) bool {
 	for part := range strings.SplitSeq(header, ",") {
 		coding, params, _ := strings.Cut(part, ";")
 		coding = strings.TrimSpace(coding)
-		q := 1.0
-		for param := range strings.SplitSeq(params, ";") {
-			name, value, _ := strings.Cut(param, "=")
-			if strings.EqualFold(strings.TrimSpace(name), "q") {
-				if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
-					q = v
-				}
-			}
-		}
+		q := qValue(params)
 		switch {
 		case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
 			gzipQ = max(gzipQ, q)
@@ -446,6 +438,21 @@ func acceptsGzip(header string) bool {
 	return anyQ > 0
 }
 
+// qValue is the weight among the parameters of an Accept or
+// Accept-Encoding item ("q=0.5", the name in any case), 1 without one
+// (RFC 9110 §12.4.2).
+func qValue(params string) float64 {
+	for param := range strings.SplitSeq(params, ";") {
+		name, value, _ := strings.Cut(param, "=")
+		if strings.EqualFold(strings.TrimSpace(name), "q") {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+				return v
+			}
+		}
+	}
+	return 1
+}
+
 // schedule returns the schedule a request is for and the path prefix of
 // its conference ("" on the root routes).
 func (s *server) schedule(r *http.Request) (*Schedule, string, error) {
@@ -453,10 +460,33 @@ func (s *server) schedule(r *http.Request) (*Schedule, string, error) {
 	if !ok {
 		return s.store.Default(), "", nil
 	}
-	if sched, ok := s.store.Get(acronym); ok {
-		return sched, "/" + url.PathEscape(acronym), nil
+	if sched, ok := s.conference(acronym); ok {
+		return sched, "/" + url.PathEscape(sched.Conference.Acronym), nil
 	}
-	return nil, "", &NotFoundError{Kind: "conference", Value: acronym, Suggestions: closest(acronym, s.store.Acronyms(), 3)}
+	nf := &NotFoundError{Kind: "conference", Value: acronym, Suggestions: closest(acronym, s.store.Acronyms(), 3)}
+	if rootPages[acronym] {
+		// "/feed.ics/" or "/embed/": a slash too many.
+		nf.Suggestions = []string{"/" + acronym}
+	}
+	return nil, "", nf
+}
+
+// rootPages are the first path segments of the routes that are not a
+// conference's.
+var rootPages = map[string]bool{"feed.ics": true, "schedule.json": true, "embed": true, "tracks": true, "speakers": true,
+	"sessions": true, "static": true, "healthz": true, "readyz": true, "metrics": true}
+
+// conference returns the schedule of a conference by its acronym, in any case.
+func (s *server) conference(acronym string) (*Schedule, bool) {
+	if sched, ok := s.store.Get(acronym); ok {
+		return sched, true
+	}
+	for _, a := range s.store.Acronyms() {
+		if strings.EqualFold(a, acronym) {
+			return s.store.Get(a)
+		}
+	}
+	return nil, false
 }
 
 // baseURL is the public URL of the service, configured or as requested.
@@ -496,6 +526,17 @@ func handleReadyz(ready func() bool) http.Handler {
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	if name, ok := strings.CutPrefix(r.URL.Path, "/"); ok && !strings.Contains(name, "/") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if sched, ok := s.conference(name); ok {
+			// A conference's page is at /{conference}/.
+			target := "/" + url.PathEscape(sched.Conference.Acronym) + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusMovedPermanently)
+			return
+		}
+	}
 	s.writeError(w, r, http.StatusNotFound, errorBody{Error: "no such page: " + r.URL.Path,
 		Hint: "feeds are at /feed.ics, /tracks/{track}.ics, /speakers/{speaker}.ics and /sessions/{id}.ics; the schedule at /schedule.json"})
 }
@@ -503,6 +544,27 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", allowed)
 	s.writeError(w, r, http.StatusMethodNotAllowed, errorBody{Error: r.Method + " is not allowed here", Hint: "use GET or HEAD"})
+}
+
+// wantsJSON reports whether Accept prefers application/json to plain
+// text: JSON is named with a q-value above zero, and no text type is
+// preferred to it (RFC 9110 §12.5.1).
+func wantsJSON(accept []string) bool {
+	jsonQ, textQ := -1.0, -1.0
+	for _, field := range accept {
+		for item := range strings.SplitSeq(field, ",") {
+			media, params, _ := strings.Cut(item, ";")
+			media = strings.ToLower(strings.TrimSpace(media))
+			q := qValue(params)
+			switch {
+			case media == "application/json":
+				jsonQ = max(jsonQ, q)
+			case strings.HasPrefix(media, "text/"):
+				textQ = max(textQ, q)
+			}
+		}
+	}
+	return jsonQ > 0 && jsonQ >= textQ
 }
 
 // errorBody is what an error response says, as text or JSON.
@@ -557,7 +619,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, code int, bo
 	h.Set("Cache-Control", "no-store")
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+	if wantsJSON(r.Header.Values("Accept")) {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(body) // a failed write means the client went away

@@ -561,3 +561,54 @@ func TestContentDisposition(t *testing.T) {
 		}
 	}
 }
+
+func TestWantsJSON(t *testing.T) {
+	tests := []struct {
+		accept string
+		want   bool
+	}{
+		{"", false},
+		{"*/*", false},
+		{"application/json", true},
+		{"application/JSON", true},
+		{"text/html, application/json", true},
+		{"text/html, application/json;q=0", false},
+		{"text/plain, application/json;q=0.5", false},
+		{"application/json;q=0.9, text/*;q=0.5", true},
+		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false},
+	}
+	for _, tc := range tests {
+		if got := wantsJSON([]string{tc.accept}); got != tc.want {
+			t.Errorf("wantsJSON(%q) = %v, want %v", tc.accept, got, tc.want)
+		}
+	}
+}
+
+// Near misses of a path get an answer that leads to the right one.
+func TestNearMisses(t *testing.T) {
+	srv, _ := newTestServer(t)
+	tests := []struct {
+		path     string
+		status   int
+		location string // of a redirect
+		want     string // in the body otherwise
+	}{
+		{"/mini2024", http.StatusMovedPermanently, "/mini2024/", ""},
+		{"/MINI2024?utm_source=x", http.StatusMovedPermanently, "/mini2024/?utm_source=x", ""},
+		{"/MINI2024/feed.ics", http.StatusOK, "", "BEGIN:VCALENDAR"},
+		{"/feed.ics/", http.StatusNotFound, "", `did you mean "/feed.ics"?`},
+		{"/embed/", http.StatusNotFound, "", `did you mean "/embed"?`},
+		{"/mini2025/feed.ics", http.StatusNotFound, "", `unknown conference "mini2025"; did you mean "mini2024"?`},
+	}
+	for _, tc := range tests {
+		resp, body := get(t, srv, http.MethodGet, tc.path, nil)
+		if resp.StatusCode != tc.status || resp.Header.Get("Location") != tc.location || !strings.Contains(string(body), tc.want) {
+			t.Errorf("%s: %d Location %q %q; want %d %q %q", tc.path, resp.StatusCode, resp.Header.Get("Location"), body, tc.status, tc.location, tc.want)
+		}
+	}
+	// The feed of a conference asked for in capitals names the conference as it is.
+	_, body := get(t, srv, http.MethodGet, "/MINI2024/feed.ics", nil)
+	if !bytes.Contains(body, []byte("SOURCE;VALUE=URI:"+srv.URL+"/mini2024/feed.ics")) {
+		t.Errorf("SOURCE does not use the conference's acronym:\n%s", body)
+	}
+}
