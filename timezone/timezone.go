@@ -90,6 +90,18 @@ func (e *UnknownZoneError) Is(target error) bool { return target == ErrUnknownZo
 // itself.
 func Names() []string { return slices.Clone(canonicalNames) }
 
+// Links returns the tz database's backward-compatible names (Asia/Calcutta,
+// US/Pacific), each mapped to the name in Names that Load resolves it to.
+// Browsers and older systems still report some of them as the local zone.
+// The map is the caller's to change.
+func Links() map[string]string {
+	m := make(map[string]string, len(links))
+	for _, l := range links {
+		m[l[0]] = l[1]
+	}
+	return m
+}
+
 // index maps names (exact spelling and lower case) to canonical names.
 type index struct {
 	exact map[string]string

@@ -2,6 +2,7 @@ package timezone
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -119,6 +120,28 @@ func TestNamesLoad(t *testing.T) {
 	}
 	if TZDataVersion == "" || linksVersion == "" || cldrVersion == "" {
 		t.Error("versions of the generated tables are missing")
+	}
+}
+
+func TestLinks(t *testing.T) {
+	got := Links()
+	if len(got) != len(links) {
+		t.Errorf("Links has %d names, want %d", len(got), len(links))
+	}
+	for alias, want := range map[string]string{"Asia/Calcutta": "Asia/Kolkata", "Europe/Kiev": "Europe/Kyiv", "US/Pacific": "America/Los_Angeles"} {
+		if got[alias] != want {
+			t.Errorf("Links()[%q] = %q, want %q", alias, got[alias], want)
+		}
+	}
+	canonical := Names()
+	for alias, name := range got {
+		if slices.Contains(canonical, alias) || !slices.Contains(canonical, name) {
+			t.Errorf("Links()[%q] = %q: want a link to a name of Names", alias, name)
+		}
+	}
+	delete(got, "Asia/Calcutta")
+	if Links()["Asia/Calcutta"] == "" {
+		t.Error("changing the result of Links changed the table")
 	}
 }
 
