@@ -6,15 +6,18 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"html/template"
 	"io/fs"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +58,7 @@ type web struct {
 	templates *template.Template
 	static    map[string]staticFile // by file name
 	zones     []zoneGroup
+	aliases   template.JS // zoneAliases of zones, as JSON
 }
 
 // zoneGroup is one <optgroup> of the zone selector.
@@ -65,6 +69,11 @@ type zoneGroup struct {
 
 var loadWeb = sync.OnceValue(func() *web {
 	w := &web{static: make(map[string]staticFile), zones: zoneGroups(timezone.Names())}
+	aliases, err := json.Marshal(zoneAliases(w.zones, slices.AppendSeq(timezone.Names(), maps.Keys(timezone.Links()))))
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	w.aliases = template.JS(aliases) // json.Marshal escapes <, > and &: safe in a <script> element
 	types := map[string]string{
 		".css": "text/css; charset=utf-8",
 		".js":  "text/javascript; charset=utf-8",
@@ -117,6 +126,33 @@ func zoneGroups(names []string) []zoneGroup {
 		groups[i].Zones = append(groups[i].Zones, zoneName(loc))
 	}
 	return groups
+}
+
+// zoneAliases maps other names of the zones in groups to the names the
+// selector lists them by, for the page to find the viewer's zone: browsers
+// may report a zone by an old name (Chrome and Node say Asia/Calcutta for
+// Asia/Kolkata, Europe/Kiev for Europe/Kyiv), and the selector lists Etc/UTC
+// as UTC. names are the candidates, as Load reads them; names that are
+// already in the selector, or whose zone is not, are left out, which keeps
+// the map small.
+func zoneAliases(groups []zoneGroup, names []string) map[string]string {
+	listed := make(map[string]bool)
+	for _, g := range groups {
+		for _, z := range g.Zones {
+			listed[z] = true
+		}
+	}
+	aliases := make(map[string]string)
+	for _, n := range names {
+		loc, err := timezone.Load(n)
+		if err != nil || listed[n] {
+			continue
+		}
+		if z := zoneName(loc); listed[z] {
+			aliases[n] = z
+		}
+	}
+	return aliases
 }
 
 // handlePage serves the organizer page of a conference.
@@ -238,6 +274,7 @@ type pageData struct {
 	Tracks         []pageTrack
 	Speakers       []pageSpeaker
 	Zones          []zoneGroup
+	ZoneAliases    template.JS // JSON: other names of Zones, mapped to them (zoneAliases)
 	Alarms         []string
 	Feed           feedLinks // of the selection (the whole schedule on the page)
 	Embed          string    // URL of the embed view of the selection
@@ -329,7 +366,7 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 	d := pageData{
 		Title: s.Conference.Title, Acronym: s.Conference.Acronym, URL: s.Conference.URL, Venue: s.Conference.Venue,
 		Base: base, ConferenceZone: s.Conference.TimeZone, Zone: zoneName(loc), FixedZone: fixedZone,
-		Name: s.Name(q.Filter), Zones: loadWeb().zones,
+		Name: s.Name(q.Filter), Zones: loadWeb().zones, ZoneAliases: loadWeb().aliases,
 		Feed:  newFeedLinks(base + FeedURL(s, q)),
 		Embed: base + "/embed" + embedQuery(s, q, fixedZone),
 	}

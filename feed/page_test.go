@@ -2,15 +2,19 @@ package feed
 
 import (
 	"bytes"
+	"encoding/json"
 	"html"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/confcal/confcal/timezone"
 )
 
 // newPageServer serves schedules with a fresh registry; the first is the default.
@@ -296,6 +300,61 @@ func TestZoneGroups(t *testing.T) {
 	want := "UTC:UTC Europe:Europe/Berlin,Europe/Paris America:America/New_York Other:Etc/GMT+5,EST5EDT"
 	if strings.Join(got, " ") != want {
 		t.Errorf("zoneGroups = %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+func TestZoneAliases(t *testing.T) {
+	groups := zoneGroups([]string{"Etc/UTC", "Asia/Kolkata", "Europe/Kyiv", "America/Los_Angeles"})
+	got := zoneAliases(groups, []string{"Etc/UTC", "Etc/GMT", "Asia/Kolkata", "Asia/Calcutta", "Europe/Kiev",
+		"US/Pacific", "Asia/Saigon", "Mars/Olympus"})
+	want := map[string]string{"Etc/UTC": "UTC", "Etc/GMT": "UTC", "Asia/Calcutta": "Asia/Kolkata", "Europe/Kiev": "Europe/Kyiv",
+		"US/Pacific": "America/Los_Angeles"}
+	if !maps.Equal(got, want) {
+		t.Errorf("zoneAliases = %v, want %v (names in the list, zones not in it and unknown names left out)", got, want)
+	}
+}
+
+// TestPageZoneAliases checks the aliases the page gives its script: every
+// link of the tz database to a zone of the selector, by the name the
+// selector lists, in a data block the CSP lets the script read.
+func TestPageZoneAliases(t *testing.T) {
+	srv := newPageServer(t, miniSchedule(t))
+	_, body := get(t, srv, http.MethodGet, "/", nil)
+	page := string(body)
+	const open = `<script type="application/json" id="zone-aliases">`
+	_, rest, ok := strings.Cut(page, open)
+	data, _, closed := strings.Cut(rest, "</script>")
+	if !ok || !closed {
+		t.Fatalf("page lacks %s…</script>", open)
+	}
+	var aliases map[string]string
+	if err := json.Unmarshal([]byte(data), &aliases); err != nil {
+		t.Fatalf("zone aliases: %v: %s", err, data)
+	}
+	for alias, zone := range map[string]string{"Asia/Calcutta": "Asia/Kolkata", "Europe/Kiev": "Europe/Kyiv",
+		"Asia/Saigon": "Asia/Ho_Chi_Minh", "Asia/Katmandu": "Asia/Kathmandu",
+		"America/Buenos_Aires": "America/Argentina/Buenos_Aires", "US/Pacific": "America/Los_Angeles",
+		"Etc/UTC": "UTC", "Etc/GMT": "UTC"} {
+		if aliases[alias] != zone {
+			t.Errorf("aliases[%q] = %q, want %q", alias, aliases[alias], zone)
+		}
+	}
+	for link := range timezone.Links() {
+		if aliases[link] == "" && !strings.Contains(page, `<option value="`+link+`"`) {
+			t.Errorf("aliases lack the link %s, and it is no option", link)
+		}
+	}
+	for alias, zone := range aliases {
+		if strings.Contains(page, `<option value="`+alias+`"`) {
+			t.Errorf("alias %s is an option itself", alias)
+		}
+		if !strings.Contains(page, `<option value="`+zone+`"`) {
+			t.Errorf("alias %s maps to %s, which is not an option", alias, zone)
+		}
+	}
+	// Every page carries the map: it must stay a small part of it.
+	if len(data) > 6<<10 {
+		t.Errorf("zone aliases take %d bytes, want at most 6 KiB", len(data))
 	}
 }
 
