@@ -34,12 +34,7 @@ const chromium = "/usr/bin/chromium"
 // to $CONFCAL_SCREENSHOTS, or to the test's artifact directory
 // (go test -artifacts keeps them).
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: CI must install Debian's chromium package (%v)", chromium, err)
-		}
-		t.Skipf("%s is missing; install Debian's chromium package to run the browser test", chromium)
-	}
+	requireChromium(t)
 	mini := miniSchedule(t)
 	schedules := []*Schedule{mini}
 	dynn, err := ParseSchedule(bytes.NewReader(fixtures.DyNN2022))
@@ -56,63 +51,13 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	ctx, cancel = chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancel()
-	ctx, cancel = chromedp.NewContext(ctx)
-	defer cancel()
-
 	start := time.Now()
-	do(t, ctx, "start the browser",
-		// Report CSP violations as console errors too.
-		cdpStep(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-			Source: `document.addEventListener("securitypolicyviolation",
-				e => console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`}),
+	ctx := newBrowser(t)
+	do(t, ctx, "set the viewer's zone and screen",
 		cdpStep(emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"}),
 		chromedp.EmulateViewport(1280, 900),
 	)
-	t.Logf("browser started in %v", time.Since(start).Round(time.Millisecond))
-
-	// Console API errors and warnings, uncaught exceptions and browser log
-	// entries (failed loads, CSP violations) all fail the test.
-	consoleCtx, stopConsole := context.WithCancel(ctx)
-	messages := chromedp.Console(consoleCtx)
-	var (
-		problems []string
-		reading  sync.WaitGroup
-	)
-	reading.Go(func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			switch m.Type {
-			case chromedp.ConsoleError, chromedp.ConsoleWarning, chromedp.ConsoleException:
-				problems = append(problems, fmt.Sprintf("%s (%s)", m, cmp.Or(m.URL, m.Source)))
-			}
-		}
-	})
-	defer func() {
-		stopConsole()
-		reading.Wait()
-		for _, p := range problems {
-			t.Errorf("browser console: %s", p)
-		}
-		t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond))
-	}()
+	defer func() { t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond)) }()
 
 	// screenshot saves the whole page, or only the viewport for the narrow
 	// pages, whose full length is too long to look at.
@@ -280,6 +225,80 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("%d sessions without JavaScript, want %d", sessions, len(mini.Events))
 		}
 	})
+}
+
+// requireChromium skips the test when Chromium is missing, except in CI,
+// where it fails it.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: CI must install Debian's chromium package (%v)", chromium, err)
+		}
+		t.Skipf("%s is missing; install Debian's chromium package to run the browser test", chromium)
+	}
+}
+
+// newBrowser starts headless Chromium, with env (NAME=value) added to its
+// environment, and opens a tab, for the rest of the test. Console API
+// errors and warnings, uncaught exceptions and browser log entries (failed
+// loads, CSP violations) all fail the test.
+func newBrowser(t *testing.T, env ...string) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	ctx, cancel = chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env(env...),
+	)
+	t.Cleanup(cancel)
+	ctx, cancel = chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+
+	start := time.Now()
+	do(t, ctx, "start the browser",
+		// Report CSP violations as console errors too.
+		cdpStep(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `document.addEventListener("securitypolicyviolation",
+				e => console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`}),
+	)
+	t.Logf("browser started in %v", time.Since(start).Round(time.Millisecond))
+
+	consoleCtx, stopConsole := context.WithCancel(ctx)
+	messages := chromedp.Console(consoleCtx)
+	var (
+		problems []string
+		reading  sync.WaitGroup
+	)
+	reading.Go(func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleError, chromedp.ConsoleWarning, chromedp.ConsoleException:
+				problems = append(problems, fmt.Sprintf("%s (%s)", m, cmp.Or(m.URL, m.Source)))
+			}
+		}
+	})
+	t.Cleanup(func() {
+		stopConsole()
+		reading.Wait()
+		for _, p := range problems {
+			t.Errorf("browser console: %s", p)
+		}
+	})
+	return ctx
 }
 
 // do runs browser steps or fails the test.
