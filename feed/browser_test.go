@@ -227,6 +227,89 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
+// TestBrowserZoneNames opens the page where the browser reports the
+// viewer's zone by an old name, as Chrome and Node do (Asia/Calcutta for
+// Asia/Kolkata, Europe/Kiev for Europe/Kyiv): the builder must still
+// preselect the zone, by the name the selector lists, and the feed links
+// must carry it. A zone the selector lacks leaves the conference's zone,
+// and the hint says so.
+func TestBrowserZoneNames(t *testing.T) {
+	requireChromium(t)
+	srv := newPageServer(t, miniSchedule(t))
+	// The system's zone, as set on the viewer's computer.
+	ctx := newBrowser(t, "TZ=Asia/Kolkata")
+	// A page opened with #zone=NAME sees NAME as the viewer's zone, for
+	// names no system zone gives.
+	do(t, ctx, "prepare the zone stand-in",
+		cdpStep(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `if (location.hash.startsWith("#zone=")) {
+				const resolved = Intl.DateTimeFormat.prototype.resolvedOptions;
+				Intl.DateTimeFormat.prototype.resolvedOptions = function () {
+					return Object.assign(resolved.call(this), {timeZone: location.hash.slice(6)});
+				};
+			}`}),
+	)
+	conference := miniSchedule(t).Conference.TimeZone
+	for _, tc := range []struct {
+		name     string
+		override string // the zone Chromium emulates, if not the system's
+		fragment string // #zone=…, if any
+		want     string // the zone preselected
+		hint     string // in the zone's hint when want is the conference's zone
+	}{
+		{name: "TZ=Asia/Kolkata", want: "Asia/Kolkata"},
+		{name: "Europe/Kyiv", override: "Europe/Kyiv", want: "Europe/Kyiv"},
+		{name: "America/Argentina/Buenos_Aires", override: "America/Argentina/Buenos_Aires", want: "America/Argentina/Buenos_Aires"},
+		{name: "case", fragment: "#zone=ASIA/CALCUTTA", want: "Asia/Kolkata"},
+		{name: "unlisted", fragment: "#zone=Mars/Olympus", want: conference, hint: "Mars/Olympus, is not in this list"},
+		{name: "unknown", fragment: "#zone=Etc/Unknown", want: conference, hint: "does not tell its time zone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.override != "" {
+				do(t, ctx, "emulate "+tc.override,
+					cdpStep(emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: tc.override}))
+			}
+			do(t, ctx, "open the page",
+				chromedp.Navigate("about:blank"), // a new fragment alone would not load the page again
+				chromedp.Navigate(srv.URL+"/"+tc.fragment),
+				chromedp.WaitVisible(chromedp.ID("tz")),
+			)
+			detected := run(t, ctx, chromedp.Evaluate[string](`Intl.DateTimeFormat().resolvedOptions().timeZone`))
+			t.Logf("the browser reports %s", detected)
+			if zone := run(t, ctx, chromedp.Value(chromedp.ID("tz"))); zone != tc.want {
+				t.Errorf("the zone select shows %q for the viewer's %q, want %q", zone, detected, tc.want)
+			}
+			if shown := run(t, ctx, chromedp.Text(chromedp.ID("zone-name"))); shown != tc.want {
+				t.Errorf("the schedule is in %q, want %q", shown, tc.want)
+			}
+			feed := srv.URL + "/feed.ics"
+			if tc.want != conference {
+				feed += "?tz=" + tc.want
+			}
+			webcal := "webcal://" + strings.TrimPrefix(feed, "http://")
+			for id, want := range map[string]string{"link-webcal": webcal, "link-apple": webcal, "link-download": feed} {
+				if got := run(t, ctx, chromedp.JavascriptAttribute[string](chromedp.ID(id), "href")); got != want {
+					t.Errorf("%s = %s, want %s", id, got, want)
+				}
+			}
+			if got := run(t, ctx, chromedp.Value(chromedp.ID("feed-url"))); got != feed {
+				t.Errorf("feed URL %s, want %s", got, feed)
+			}
+			hint := run(t, ctx, chromedp.Text(chromedp.ID("tz-hint")))
+			if want := cmp.Or(tc.hint, "follow this zone"); !strings.Contains(hint, want) {
+				t.Errorf("hint %q, want it to say %q", hint, want)
+			}
+			if tc.hint != "" && !strings.Contains(hint, conference) {
+				t.Errorf("hint %q does not name the conference's zone %s", hint, conference)
+			}
+			if tc.override != "" {
+				do(t, ctx, "stop emulating "+tc.override,
+					cdpStep(emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: ""}))
+			}
+		})
+	}
+}
+
 // requireChromium skips the test when Chromium is missing, except in CI,
 // where it fails it.
 func requireChromium(t *testing.T) {

@@ -69,12 +69,39 @@ document.documentElement.classList.add("js");
     }
   }
 
+  // viewerZone is the zone the browser reports, "" if it cannot tell
+  // (Chrome says Etc/Unknown when the system's zone is not one it knows).
   function viewerZone() {
     try {
-      return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      return zone === "Etc/Unknown" ? "" : zone;
     } catch (e) {
       return "";
     }
+  }
+
+  // listedZone is the value of the option of select that stands for zone:
+  // the option of that name in any case, else the one the page names as an
+  // alias of zone in #zone-aliases. Browsers report some zones by old names
+  // (Chrome says Asia/Calcutta for Asia/Kolkata, Europe/Kiev for Europe/Kyiv),
+  // and the select lists Etc/UTC as UTC. The result is "" when no option
+  // stands for zone.
+  function listedZone(select, zone) {
+    var byName = Object.create(null);
+    Array.prototype.forEach.call(select.options, function (o) { byName[o.value.toLowerCase()] = o.value; });
+    var data = document.getElementById("zone-aliases");
+    var aliases = {};
+    try {
+      aliases = JSON.parse(data ? data.textContent : "{}") || {};
+    } catch (e) {
+      aliases = {};
+    }
+    Object.keys(aliases).forEach(function (alias) {
+      var key = alias.toLowerCase();
+      var option = byName[String(aliases[alias]).toLowerCase()];
+      if (option && !(key in byName)) { byName[key] = option; }
+    });
+    return byName[zone.toLowerCase()] || "";
   }
 
   var locale = navigator.language || "en";
@@ -157,11 +184,17 @@ document.documentElement.classList.add("js");
 
     document.body.setAttribute("data-conference-zone", conferenceZone);
 
-    // The viewer's zone, when the server offers it; else the conference's.
+    // The viewer's zone, when the server offers it; else the conference's,
+    // and the hint says why.
+    var hint = document.getElementById("tz-hint");
+    var hintText = hint.textContent;
     var detected = viewerZone();
-    if (detected === "Etc/UTC" || detected === "Etc/GMT") { detected = "UTC"; }
-    if (detected && tz.querySelector('option[value="' + CSS.escape(detected) + '"]')) {
-      tz.value = detected;
+    var listed = detected ? listedZone(tz, detected) : "";
+    if (listed) {
+      tz.value = listed;
+    } else {
+      hint.textContent = (detected ? "Your browser’s time zone, " + detected + ", is not in this list" :
+        "Your browser does not tell its time zone") + ": times are in the conference’s zone, " + tz.value + ", until you pick yours.";
     }
 
     function checked(name) {
@@ -230,6 +263,7 @@ document.documentElement.classList.add("js");
     form.addEventListener("change", function (e) {
       if (e.target === tz) {
         zoneChosen = true;
+        hint.textContent = hintText;
         localize(tz.value);
       }
       update();
