@@ -199,7 +199,9 @@ func (s *server) handleEmbed() http.Handler {
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "embed", q.Filter.Key(), q.Zone.String(),
 			q.Alarm.String(), strconv.FormatBool(fixedZone), base}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
-			return renderPage("embed.html", newPageData(sched, base, q, fixedZone), sched.LastModified())
+			d := newPageData(sched, base, q, fixedZone)
+			d.Embedded = true
+			return renderPage("embed.html", d, sched.LastModified())
 		})
 		if err != nil {
 			s.error(w, r, err)
@@ -267,6 +269,7 @@ type pageData struct {
 	ConferenceZone string
 	Zone           string // the zone the page is rendered in
 	FixedZone      bool   // the embed was asked for a zone: JavaScript keeps it
+	Embedded       bool   // in another site's frame: links leave it for a tab of their own
 	Name           string // the selection, for the embed's heading; empty for all
 	CalendarName   string // what a calendar app calls the feed
 	Days           []pageDay
@@ -334,16 +337,9 @@ type feedLinks struct {
 }
 
 func newFeedLinks(feed string) feedLinks {
-	webcal := feed
-	for _, scheme := range []string{"https://", "http://"} {
-		if rest, ok := strings.CutPrefix(feed, scheme); ok {
-			webcal = "webcal://" + rest
-			break
-		}
-	}
 	// html/template rejects schemes it does not know, webcal included; this
 	// URL is ours, built from the base URL and a canonical feed path.
-	return feedLinks{HTTPS: feed, Webcal: template.URL(webcal)}
+	return feedLinks{HTTPS: feed, Webcal: template.URL(webcal(feed))}
 }
 
 // Google is the link that adds the feed in Google Calendar. Google may

@@ -103,6 +103,9 @@ func TestPage(t *testing.T) {
 	if !strings.Contains(page, `fill="#00add8"`) || !strings.Contains(page, `fill="`+trackColor(Track{Slug: "rust"})+`"`) {
 		t.Error("track colours missing")
 	}
+	if bytes.Contains(body, []byte(`target="_blank">Details`)) {
+		t.Error("the page's own session links open new tabs; only the embed's should")
+	}
 
 	t.Run("HEAD", func(t *testing.T) {
 		head, b := get(t, srv, http.MethodHead, "/", nil)
@@ -187,7 +190,9 @@ func TestEmbed(t *testing.T) {
 		want  []string
 		never []string
 	}{
-		{"/embed", 200, []string{"Opening; welcome, everyone", "Borrowing without tears", "Lunch"}, nil},
+		{"/embed", 200, []string{"Opening; welcome, everyone", "Borrowing without tears", "Lunch",
+			// A link out of another site's frame opens a tab of its own.
+			`href="https://mini.example.org/talk/1" rel="noopener" target="_blank">Details`}, nil},
 		{"/embed?track=rust", 200, []string{"Borrowing without tears", "· Rust", `href="webcal://`}, []string{"Opening", "Lunch"}},
 		{"/embed?track=go-friends&speaker=Jürgen+Schmidhuber&tz=Asia/Tokyo", 200,
 			[]string{"Opening", "A talk across the clock change", `data-fixed-zone="Asia/Tokyo"`, ">17:00<",

@@ -121,11 +121,12 @@ func NewListing(s *Schedule, base string) Listing {
 // webcal is a feed's URL with the webcal scheme, which calendar apps
 // (Apple Calendar, Outlook) open to subscribe.
 func webcal(feed string) string {
-	_, rest, ok := strings.Cut(feed, "://")
-	if !ok {
-		return feed
+	for _, scheme := range []string{"https://", "http://"} {
+		if rest, ok := strings.CutPrefix(feed, scheme); ok {
+			return "webcal://" + rest
+		}
 	}
-	return "webcal://" + rest
+	return feed
 }
 
 // handleScheduleJSON serves the Listing of a conference, cached like feeds.
