@@ -128,11 +128,17 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe records every request in the metrics and the log, labelled by
-// route template: never the raw path, which is unbounded.
+// route template: never the raw path, which is unbounded. A request whose
+// handler panics is recorded too, as the 500 it gets.
 func (s *server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.recovered(sw, r, v, routeTemplate(r), start)
+			}
+		}()
 		next.ServeHTTP(sw, r)
 		if sw.code == 0 {
 			sw.code = http.StatusOK
@@ -173,8 +179,36 @@ func methodLabel(m string) string {
 	return "other"
 }
 
-// recoverPanics turns a panic in a handler into a 500 and a log line, so one
-// bad request cannot take the service down.
+// recovered answers a request whose handler panicked with v: it logs the
+// panic, answers 500 and records the request as a 500 under route. A
+// response already begun cannot become a 500: the request is recorded as
+// one and the connection aborted, so the client cannot take a truncated
+// body for a whole one. http.ErrAbortHandler is a handler's own way to
+// abort, and is passed on as it is.
+func (s *server) recovered(w *statusWriter, r *http.Request, v any, route string, start time.Time) {
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.logPanic(r, v)
+	began := w.code != 0
+	if !began {
+		s.writeError(w, r, http.StatusInternalServerError, errorBody{Error: "internal error"})
+	}
+	s.record(r, route, http.StatusInternalServerError, w.bytes, start)
+	if began {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func (s *server) logPanic(r *http.Request, v any) {
+	s.logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v),
+		"stack", string(debug.Stack()))
+}
+
+// recoverPanics turns a panic that escaped every handler (the router's own)
+// into a 500 and a log line, so one bad request cannot take the service
+// down. Route handlers and remembered polls record their panics themselves,
+// where the route and the start of the request are known.
 func (s *server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -182,8 +216,7 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v),
-					"stack", string(debug.Stack()))
+				s.logPanic(r, v)
 				s.writeError(w, r, http.StatusInternalServerError, errorBody{Error: "internal error"})
 			}
 		}()

@@ -612,3 +612,65 @@ func TestNearMisses(t *testing.T) {
 		t.Errorf("SOURCE does not use the conference's acronym:\n%s", body)
 	}
 }
+
+// TestPanicRecorded: a request whose handler panics gets a 500, and is
+// counted, timed and logged as one, under its route, like any other.
+func TestPanicRecorded(t *testing.T) {
+	store, err := NewStore(miniSchedule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs, access bytes.Buffer
+	reg := prometheus.NewRegistry()
+	h := NewServer(slog.New(slog.NewJSONHandler(&errs, nil)), store, reg, Options{
+		Ready:     func() bool { panic("readiness check failed badly") },
+		AccessLog: NewAccessLog(&access, true),
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", rec.Code)
+	}
+	if n := strings.Count(errs.String(), `"msg":"panic serving request"`); n != 1 {
+		t.Errorf("%d panic log lines, want 1:\n%s", n, errs.String())
+	}
+
+	var line struct {
+		Route         string
+		Status, Bytes int
+	}
+	if err := json.Unmarshal(access.Bytes(), &line); err != nil {
+		t.Errorf("access log %q: %v", access.String(), err)
+	} else if want := rec.Body.Len(); line.Route != "/readyz" || line.Status != http.StatusInternalServerError || line.Bytes != want {
+		t.Errorf("access log line %+v, want route /readyz, status 500, %d bytes", line, want)
+	}
+
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]uint64{} // metric name → requests on /readyz
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["route"] != "/readyz" {
+				continue
+			}
+			switch {
+			case m.GetCounter() != nil && labels["code"] == "500":
+				counts[mf.GetName()] = uint64(m.GetCounter().GetValue())
+			case m.GetHistogram() != nil:
+				counts[mf.GetName()] = m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	for _, name := range []string{"confcal_http_requests_total", "confcal_http_request_duration_seconds",
+		"confcal_http_response_size_bytes"} {
+		if counts[name] != 1 {
+			t.Errorf("%s on /readyz (code 500 for the counter): %d, want 1", name, counts[name])
+		}
+	}
+}
