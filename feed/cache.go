@@ -114,6 +114,11 @@ func newRenderCache(budget int64, stats cacheStats) *renderCache {
 }
 
 // get returns the variant for key, rendering it with render on a miss.
+//
+// Only a render that succeeds counts as a miss, and only a variant served
+// as a hit: a request that fails before there is anything to render (an
+// unknown track, a bad zone) neither renders nor is cached, and counting
+// it would skew the hit ratio towards typos.
 func (c *renderCache) get(key string, render func() (*rendered, error)) (*rendered, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[key]; ok {
@@ -125,13 +130,14 @@ func (c *renderCache) get(key string, render func() (*rendered, error)) (*render
 	if cl, ok := c.inflight[key]; ok {
 		c.mu.Unlock()
 		<-cl.done
-		c.stats.hit()
+		if cl.err == nil {
+			c.stats.hit()
+		}
 		return cl.val, cl.err
 	}
 	cl := &call{done: make(chan struct{})}
 	c.inflight[key] = cl
 	c.mu.Unlock()
-	c.stats.miss()
 
 	defer func() {
 		// Runs even if render panics, so waiters are never stranded.
@@ -145,6 +151,9 @@ func (c *renderCache) get(key string, render func() (*rendered, error)) (*render
 	}()
 	cl.err = errRenderPanicked // replaced unless render panics
 	cl.val, cl.err = render()
+	if cl.err == nil {
+		c.stats.miss()
+	}
 	return cl.val, cl.err
 }
 

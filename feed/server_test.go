@@ -336,7 +336,7 @@ func TestMetricsAfterRequests(t *testing.T) {
 		`confcal_http_requests_total{code="404",method="GET",route="/feed.ics"} 1`,
 		`confcal_feed_requests_total{client="google",code="200",conference="mini2024",kind="track",track="rust",zone="conference"} 1`,
 		`confcal_feed_requests_total{client="other",code="304",conference="mini2024",kind="track",track="rust",zone="conference"} 1`,
-		`confcal_render_cache_misses_total 2`, // the first poll, and the typo (nothing to cache)
+		`confcal_render_cache_misses_total 1`, // the first poll; the typo renders nothing
 		`confcal_render_cache_hits_total 2`,
 	}
 	// A request is counted once its response is written: the client can
@@ -672,5 +672,36 @@ func TestPanicRecorded(t *testing.T) {
 		if counts[name] != 1 {
 			t.Errorf("%s on /readyz (code 500 for the counter): %d, want 1", name, counts[name])
 		}
+	}
+}
+
+// TestCacheCountsRenders: requests that fail before anything is rendered
+// are neither misses nor hits of the render cache, so typos do not skew its
+// hit ratio; a render is one miss, and serving it again a hit.
+func TestCacheCountsRenders(t *testing.T) {
+	srv, reg := newTestServer(t)
+	for range 10 {
+		if resp, _ := get(t, srv, http.MethodGet, "/tracks/nope.ics", nil); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("unknown track: status %d", resp.StatusCode)
+		}
+		if resp, _ := get(t, srv, http.MethodGet, "/feed.ics?tz=Nowhere/Atlantis", nil); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("unknown zone: status %d", resp.StatusCode)
+		}
+	}
+	for range 3 {
+		get(t, srv, http.MethodGet, "/feed.ics?track=rust&tz=UTC", nil)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range families {
+		if name := mf.GetName(); strings.HasPrefix(name, "confcal_render_cache_") && len(mf.GetMetric()) == 1 {
+			got[name] = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if got["confcal_render_cache_misses_total"] != 1 || got["confcal_render_cache_hits_total"] != 2 {
+		t.Errorf("misses %v, hits %v; want 1 and 2", got["confcal_render_cache_misses_total"], got["confcal_render_cache_hits_total"])
 	}
 }
