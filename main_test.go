@@ -451,7 +451,7 @@ func TestRunSIGHUP(t *testing.T) {
 		t.Errorf("after a broken reload: %d, good schedule gone", resp.StatusCode)
 	}
 	_, metrics := fetch(t, inst.url+"/metrics", nil)
-	if !bytes.Contains(metrics, []byte(`confcal_schedule_loads_total{conference="dynn2022",result="error"}`)) {
+	if !bytes.Contains(metrics, []byte(`confcal_schedule_loads_total{conference="dynn2022",result="error"} 1`)) {
 		t.Error("the failed reload was not counted")
 	}
 	if !bytes.Contains(metrics, []byte(`confcal_journal_changes_total{change="changed",conference="dynn2022"} 1`)) {

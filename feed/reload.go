@@ -110,6 +110,11 @@ func (r *Reloader) Start(ctx context.Context) (*Store, error) {
 			return nil, err
 		}
 		src.acronym, src.cond, src.parsed = s.Conference.Acronym, cond, parsed
+		// Every result starts at 0, so the first failed reload is an
+		// increase: a series born at 1 is no increase to Prometheus.
+		for _, result := range []string{resultChanged, resultUnchanged, resultError} {
+			r.loads.WithLabelValues(src.acronym, result)
+		}
 		r.observe(src, resultChanged)
 		r.logLoaded(s)
 		schedules = append(schedules, s)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -69,6 +70,38 @@ func gathered(t *testing.T, reg *prometheus.Registry, name, label, value string)
 		}
 	}
 	return 0
+}
+
+// TestLoadsStartAtZero: once a conference has loaded, each result of its
+// loads is a series, at 0 until it happens, so that the first failure is
+// an increase for the reload alerts rather than a new series.
+func TestLoadsStartAtZero(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schedule.json")
+	if err := os.WriteFile(path, fixtures.DyNN2022, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, reg := newTestReloader(t, path, LoadOptions{})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "confcal_schedule_loads_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			got[labels["conference"]+" "+labels["result"]] = m.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{"dynn2022 changed": 1, "dynn2022 unchanged": 0, "dynn2022 error": 0}
+	if !maps.Equal(got, want) {
+		t.Errorf("confcal_schedule_loads_total after start: %v, want %v", got, want)
+	}
 }
 
 func TestReloadFile(t *testing.T) {
