@@ -1,13 +1,20 @@
 # syntax=docker/dockerfile:1
 # A static confcal binary (tz database embedded) in a minimal, non-root image.
 # The build steps live in .ci/build, which CI also runs outside a container.
+#
+#   docker build --build-arg VERSION="$(git describe --tags --always --dirty)" -t confcal .
+#
+# VERSION is what the binary reports (confcal_build_info, the start-up log):
+# .dockerignore keeps .git out of the build context, so git describe cannot
+# run in here. Without it the version is "unknown".
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN bash .ci/build /out/confcal
+ARG VERSION
+RUN VERSION="${VERSION}" bash .ci/build /out/confcal
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/confcal /confcal
