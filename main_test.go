@@ -458,3 +458,22 @@ func TestRunSIGHUP(t *testing.T) {
 		t.Error("the renamed session was not counted as changed")
 	}
 }
+
+// TestREADMEGoVersion: the README asks for the Go release go.mod requires.
+func TestREADMEGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go directive")
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Go " + string(m[1]) + " or newer"; !bytes.Contains(readme, []byte(want)) {
+		t.Errorf("README.md does not say %q, which go.mod requires", want)
+	}
+}
