@@ -2,11 +2,13 @@ package feed
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -162,6 +164,30 @@ func syntheticJSON(n int) []byte {
 	}
 	b.WriteString(`]}}}`)
 	return b.Bytes()
+}
+
+var (
+	syntheticOut      = flag.String("synthetic", "", "write the synthetic schedule.json of -synthetic-sessions sessions to this file")
+	syntheticSessions = flag.Int("synthetic-sessions", 100000, "sessions in the schedule -synthetic writes")
+)
+
+// TestWriteSynthetic writes the schedule.json the benchmarks decode, for
+// measuring the service itself on it (internal/loadtest/startup.sh):
+//
+//	go test ./feed -run '^TestWriteSynthetic$' -synthetic /tmp/big.json
+func TestWriteSynthetic(t *testing.T) {
+	if *syntheticOut == "" {
+		t.Skip("run with -synthetic FILE")
+	}
+	data := syntheticJSON(*syntheticSessions)
+	if err := os.WriteFile(*syntheticOut, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse(data, ParseOptions{Source: *syntheticOut})
+	if err != nil {
+		t.Fatalf("the synthetic schedule does not parse: %v", err)
+	}
+	t.Logf("wrote %s: %d sessions, %.1f MB", *syntheticOut, len(s.Events), float64(len(data))/1e6)
 }
 
 // discardWriter is the least a ResponseWriter can do, so that benchmarks
