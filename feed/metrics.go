@@ -170,7 +170,8 @@ func newScheduleCollector(store *Store) *scheduleCollector {
 		tracks:   prometheus.NewDesc("confcal_schedule_tracks", "Tracks in the conference's schedule.", label, nil),
 		speakers: prometheus.NewDesc("confcal_schedule_speakers", "Speakers in the conference's schedule.", label, nil),
 		update: prometheus.NewDesc("confcal_schedule_updated_timestamp_seconds",
-			"When the schedule last changed, as the schedule says (DTSTAMP of its feeds), as a Unix time.", label, nil),
+			"The schedule's own date, as a Unix time: its version when that is a date, else its first day; "+
+				"the DTSTAMP of sessions that have not changed since. When confcal saw a change is in the feeds' Last-Modified.", label, nil),
 		info: prometheus.NewDesc("confcal_schedule_info", "The version (content hash) of the schedule being served; always 1.",
 			[]string{"conference", "version", "zone"}, nil),
 	}
