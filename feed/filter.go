@@ -146,10 +146,17 @@ func (s *Schedule) ResolveSpeaker(value string) (Speaker, error) {
 	return Speaker{}, &NotFoundError{Kind: "speaker", Value: value, Suggestions: closest(Slug(value), slugs, 5)}
 }
 
-// findTrack is ResolveTrack without the suggestions.
+// findTrack is ResolveTrack without the suggestions. A name is matched
+// before its slug: "C++" is its own track even when "C" has the slug "c".
 func (s *Schedule) findTrack(value string) (Track, bool) {
 	if t, ok := s.Track(value); ok {
 		return t, true
+	}
+	key := trackKey(value)
+	for _, t := range s.Tracks {
+		if trackKey(t.Name) == key {
+			return t, true
+		}
 	}
 	return s.Track(Slug(value))
 }

@@ -221,8 +221,11 @@ func compareIDs(a, b string) int {
 	return cmp.Compare(a, b)
 }
 
-// assignTracks collects the tracks in order of first appearance and gives
-// each a unique slug. Tracks are the same when their names fold to the same slug.
+// assignTracks collects the tracks and gives each a unique slug. Names
+// that differ only in case or spacing are one track, named as first seen.
+// Other names that fold to the same slug ("C", "C#", "C++") are different
+// tracks: the first in byte order of their names gets the plain slug, the
+// others "-2", "-3", …, so a track keeps its slug when sessions move.
 func (s *Schedule) assignTracks() {
 	byKey := make(map[string]int)
 	for i := range s.Events {
@@ -231,24 +234,39 @@ func (s *Schedule) assignTracks() {
 			*t = Track{}
 			continue
 		}
-		key := Slug(t.Name)
+		key := trackKey(t.Name)
 		j, ok := byKey[key]
 		if !ok {
 			j = len(s.Tracks)
 			byKey[key] = j
-			s.Tracks = append(s.Tracks, Track{Name: t.Name, Color: t.Color, Slug: uniqueSlug(key, "track", len(s.Tracks), s.tracks)})
-			s.tracks[s.Tracks[j].Slug] = j
+			s.Tracks = append(s.Tracks, Track{Name: t.Name, Color: t.Color})
 		} else if s.Tracks[j].Color == "" {
 			s.Tracks[j].Color = t.Color
 		}
-		*t = s.Tracks[j]
+	}
+	order := make([]int, len(s.Tracks))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Compare(trackKey(s.Tracks[a].Name), trackKey(s.Tracks[b].Name))
+	})
+	for n, j := range order {
+		tr := &s.Tracks[j]
+		tr.Slug = uniqueSlug(Slug(tr.Name), "track", n, s.tracks)
+		s.tracks[tr.Slug] = j
 	}
 	for i := range s.Events {
 		if t := &s.Events[i].Track; t.Name != "" {
-			*t = s.Tracks[s.tracks[t.Slug]]
+			*t = s.Tracks[byKey[trackKey(t.Name)]]
 		}
 	}
 	sortBySlug(s.Tracks, func(t Track) string { return t.Slug }, s.tracks)
+}
+
+// trackKey identifies a track by its name, ignoring case and spacing.
+func trackKey(name string) string {
+	return strings.ToLower(strings.Join(strings.Fields(name), " "))
 }
 
 // assignSpeakers collects the speakers in order of first appearance. A

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,49 @@ func TestNewScheduleErrors(t *testing.T) {
 			_, err := NewSchedule(c, tc.events)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestNewScheduleTrackSlugs: tracks are told apart by name; names that
+// fold to one slug get "-2", "-3", … by the byte order of their names, so
+// the slugs do not change when sessions move.
+func TestNewScheduleTrackSlugs(t *testing.T) {
+	conf := testConference(t)
+	start := time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		tracks []string // one event per name, in this order of start
+		want   []string // slug=name, sorted by slug
+	}{
+		{"languages", []string{"C", "C++", "C#"}, []string{"c=C", "c-2=C#", "c-3=C++"}},
+		{"languages moved", []string{"C#", "C++", "C"}, []string{"c=C", "c-2=C#", "c-3=C++"}},
+		{"case and spacing are one track", []string{"Machine  Learning", "machine learning", "C"}, []string{"c=C", "machine-learning=Machine  Learning"}},
+		{"a name like a suffixed slug", []string{"C 2", "C++", "C"}, []string{"c=C", "c-2=C 2", "c-3=C++"}},
+		{"no letters", []string{"++", "#"}, []string{"track-1=#", "track-2=++"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var events []Event
+			for i, name := range tc.tracks {
+				events = append(events, Event{GUID: "g" + strconv.Itoa(i), ID: strconv.Itoa(i), Start: start.Add(time.Duration(i) * time.Hour),
+					Duration: time.Hour, Track: Track{Name: name}})
+			}
+			s, err := NewSchedule(conf, events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pluck(s.Tracks, func(t Track) string { return t.Slug + "=" + t.Name }); !slices.Equal(got, tc.want) {
+				t.Errorf("tracks %q, want %q", got, tc.want)
+			}
+			for _, e := range s.Events {
+				if tr, ok := s.Track(e.Track.Slug); !ok || tr != e.Track {
+					t.Errorf("event %s has track %+v; the schedule has %+v", e.GUID, e.Track, tr)
+				}
+				if tr, err := s.ResolveTrack(e.Track.Name); err != nil || tr.Slug != e.Track.Slug {
+					t.Errorf("ResolveTrack(%q) = %+v, %v; want %s", e.Track.Name, tr, err, e.Track.Slug)
+				}
 			}
 		})
 	}
