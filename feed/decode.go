@@ -244,9 +244,10 @@ func (r *rawEvent) field(name string) place {
 
 // day is a conference day as the event conversion needs it.
 type day struct {
-	date  civilDate
-	start time.Time // zero when the source gives none
-	loc   *time.Location
+	date       civilDate
+	start, end time.Time // zero when the source gives none
+	change     *clock    // the conference's day_change (legacy XML); nil when none
+	loc        *time.Location
 
 	firstClock map[string]clock // first event's start in each room, in document order
 }
@@ -343,22 +344,30 @@ func (d *decoder) eventStart(r *rawEvent, dy *day, roomKey string) (time.Time, e
 	if dy.date.isZero() {
 		return time.Time{}, r.field("start").errorf(errors.New("start time without a date: the day has no date attribute and the event no <date>"))
 	}
-	t := dy.date.at(c, dy.loc)
-	// Legacy files list a night's last sessions (00:30) on the day they
-	// belong to in the programme, but they happen on the next date. Use the
-	// day's own start when the source gives one; otherwise an event that
-	// starts earlier than the first event of its room on that day is after
-	// midnight. Rooms are listed in time order by every exporter we know.
+	t, later := dy.date.at(c, dy.loc), dy.date.addDays(1).at(c, dy.loc)
+	// Schedules list a night's last sessions (00:30) on the day they belong
+	// to in the programme, but they happen on the next date. What the
+	// source says decides, most specific first: the day's start (a time
+	// before it is on the next date, unless the day has ended by then);
+	// else the conference's day_change, the time of day at which one
+	// programme day turns into the next; else an event that starts earlier
+	// than the first event of its room on that day is after midnight
+	// (rooms are listed in time order by every exporter we know).
 	next := false
-	if !dy.start.IsZero() {
-		next = t.Before(dy.start)
-	} else if first, ok := dy.firstClock[roomKey]; !ok {
-		dy.firstClock[roomKey] = c
-	} else {
-		next = c.before(first)
+	switch {
+	case !dy.start.IsZero():
+		next = t.Before(dy.start) && (dy.end.IsZero() || later.Before(dy.end))
+	case dy.change != nil:
+		next = c.before(*dy.change)
+	default:
+		if first, ok := dy.firstClock[roomKey]; !ok {
+			dy.firstClock[roomKey] = c
+		} else {
+			next = c.before(first)
+		}
 	}
 	if next {
-		t = dy.date.addDays(1).at(c, dy.loc)
+		t = later
 	}
 	return t, nil
 }

@@ -175,7 +175,7 @@ func (d *decoder) jsonDayHeader(path string, i int, index string, str func(key s
 		if key == "day_start" {
 			out.Start, dy.start = t, t
 		} else {
-			out.End = t
+			out.End, dy.end = t, t
 		}
 	}
 	if out.Date == "" && !out.Start.IsZero() {

@@ -437,6 +437,8 @@ func TestParseErrors(t *testing.T) {
 			want: ErrUnknownFormat.Error() + ": the root element is <rss>, not <schedule>"},
 		{name: "xml no root", in: `<?xml version="1.0"?>`, is: ErrUnknownFormat, line: 1, column: 22,
 			want: ErrUnknownFormat.Error() + ": no root element"},
+		{name: "xml bad day_change", in: xmlDoc("00:30", tz+"<day_change>4 Uhr</day_change>"), line: 7, column: 53,
+			want: `schedule/conference/day_change: "4 Uhr": want a time of day like 09:30`},
 		{name: "xml unknown encoding", in: `<?xml version="1.0" encoding="klingon"?><schedule/>`, line: 1, column: 1,
 			want: `invalid XML: xml: opening charset "klingon": unsupported encoding "klingon"`},
 	}
@@ -810,4 +812,73 @@ func scheduleDiff(a, b *Schedule) string {
 		return fmt.Sprintf("schedule\n  %+v\n  %+v", x, y)
 	}
 	return ""
+}
+
+// TestParseNextDate: which sessions listed under a day happen after
+// midnight, from the day's start and end, the conference's day_change, or
+// the order of a room's sessions.
+func TestParseNextDate(t *testing.T) {
+	// xmlDay is a schedule with one day of date 2024-02-03 in Brussels,
+	// with the day's attributes, a conference element and the rooms' events
+	// as "room start" pairs, each 30 minutes long.
+	xmlDay := func(dayAttrs, conf string, events ...string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "<schedule><conference><acronym>x</acronym>%s</conference>\n<day index=\"1\" date=\"2024-02-03\"%s>", conf, dayAttrs)
+		room := ""
+		for i, ev := range events {
+			r, start, _ := strings.Cut(ev, " ")
+			if r != room {
+				if room != "" {
+					b.WriteString("</room>")
+				}
+				fmt.Fprintf(&b, "<room name=%q>", r)
+				room = r
+			}
+			fmt.Fprintf(&b, "<event guid=\"g%d\" id=\"%d\"><start>%s</start><duration>00:30</duration><title>T</title></event>\n", i+1, i+1, start)
+		}
+		b.WriteString("</room></day></schedule>")
+		return b.String()
+	}
+	const frabDay = ` start="2024-02-03T10:00:00+01:00" end="2024-02-04T04:00:00+01:00"`
+	tests := []struct {
+		name string
+		in   string
+		want []string // each event's start in Brussels, by GUID order
+	}{
+		{"day_change: first in its room, after midnight", xmlDay("", "<day_change>04:00:00</day_change>", "A 01:00", "A 10:00"),
+			[]string{"2024-02-04 01:00", "2024-02-03 10:00"}},
+		{"day_change: at and after it, same date", xmlDay("", "<day_change>04:00</day_change>", "A 04:00", "A 23:00", "B 03:59"),
+			[]string{"2024-02-03 04:00", "2024-02-03 23:00", "2024-02-04 03:59"}},
+		{"day_change at midnight moves nothing", xmlDay("", "<day_change>00:00:00</day_change>", "A 09:00", "A 00:30"),
+			[]string{"2024-02-03 09:00", "2024-02-03 00:30"}},
+		{"no day_change: earlier than the room's first", xmlDay("", "", "A 09:00", "A 00:30", "B 01:00"),
+			[]string{"2024-02-03 09:00", "2024-02-04 00:30", "2024-02-03 01:00"}},
+		{"the day's start wins over day_change", xmlDay(frabDay, "<day_change>04:00:00</day_change>", "A 09:00", "A 01:00"),
+			[]string{"2024-02-03 09:00", "2024-02-04 01:00"}},
+		{"before the day's start, but after its end on the next date", xmlDay(frabDay, "", "A 08:00", "A 03:30"),
+			[]string{"2024-02-03 08:00", "2024-02-04 03:30"}},
+		{"json day_start and day_end", `{"schedule": {"conference": {"acronym": "x", "time_zone_name": "Europe/Brussels", "days": [
+			{"index": 1, "date": "2024-02-03", "day_start": "2024-02-03T10:00:00+01:00", "day_end": "2024-02-04T04:00:00+01:00", "rooms": {"A": [
+			{"guid": "g1", "start": "01:00", "duration": "0:30"}, {"guid": "g2", "start": "08:00", "duration": "0:30"}]}}]}}}`,
+			[]string{"2024-02-04 01:00", "2024-02-03 08:00"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse([]byte(tc.in), ParseOptions{TimeZone: "Europe/Brussels"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i := range tc.want {
+				e, ok := s.Event("g" + strconv.Itoa(i+1))
+				if !ok {
+					t.Fatalf("no event g%d", i+1)
+				}
+				got = append(got, e.Start.In(s.Conference.Location).Format("2006-01-02 15:04"))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("starts %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -36,6 +36,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 		baseURL     string
 		trackColors = make(map[string]string)
 		days        int
+		dayChange   *clock // when one conference day turns into the next
 	)
 	// Appending 100,000 events one by one would copy them over and over.
 	r.events = make([]Event, 0, eventsHint(bytes.Count(data, []byte("</event>")), len(data)))
@@ -82,6 +83,19 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 					return x.textInto(&city)
 				case "track":
 					return x.track(se, at, trackColors)
+				case "day_change":
+					// Legacy pentabarf: sessions listed under a day whose
+					// time is before this happen on the next date.
+					var s string
+					if err := x.textInto(&s); err != nil || s == "" {
+						return err
+					}
+					c, err := parseClock(s)
+					if err != nil {
+						return at.errorf(err)
+					}
+					dayChange = &c
+					return nil
 				}
 				return x.skip()
 			})
@@ -99,7 +113,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 			if err := zone(); err != nil {
 				return err
 			}
-			dy, err := x.day(se, at, days, c.Location, trackColors, &r.events)
+			dy, err := x.day(se, at, days, c.Location, dayChange, trackColors, &r.events)
 			if err != nil {
 				return err
 			}
@@ -285,13 +299,14 @@ func (x *xmlReader) track(se xml.StartElement, at place, colors map[string]strin
 	return nil
 }
 
-// day reads one <day> and appends its rooms' events to events.
-func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location, trackColors map[string]string, events *[]Event) (Day, error) {
+// day reads one <day> and appends its rooms' events to events; change is
+// the conference's day_change, if it has one.
+func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location, change *clock, trackColors map[string]string, events *[]Event) (Day, error) {
 	out := Day{Index: n}
 	if idx, err := strconv.Atoi(attr(se, "index")); err == nil {
 		out.Index = idx
 	}
-	dy := &day{loc: loc, firstClock: make(map[string]clock)}
+	dy := &day{loc: loc, change: change, firstClock: make(map[string]clock)}
 	if date := attr(se, "date"); date != "" {
 		c, err := parseDate(date)
 		if err != nil {
@@ -313,7 +328,7 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 		if name == "start" {
 			out.Start, dy.start, startGiven = t, t, true
 		} else {
-			out.End, endGiven = t, true
+			out.End, dy.end, endGiven = t, t, true
 		}
 	}
 	if out.Date == "" && startGiven {
