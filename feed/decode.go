@@ -112,8 +112,10 @@ func readAllInto(buf []byte, r io.Reader, limit int64) ([]byte, error) {
 // Every error is a *DecodeError. Problems that do not make the schedule
 // ambiguous are reported in Schedule.Warnings instead.
 func Parse(data []byte, opts ParseOptions) (*Schedule, error) {
-	body := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	body = bytes.TrimLeft(body, " \t\r\n")
+	// The decoders never see the byte order mark (JSON does not allow
+	// one); the version is still that of the bytes as they came.
+	text := trimBOM(data)
+	body := bytes.TrimLeft(text, " \t\r\n")
 	d := &decoder{opts: opts, guids: make(map[string]string)}
 	var (
 		r   result
@@ -123,9 +125,9 @@ func Parse(data []byte, opts ParseOptions) (*Schedule, error) {
 	case len(body) == 0:
 		return nil, &DecodeError{Source: opts.Source, Err: ErrEmpty}
 	case body[0] == '{':
-		r, err = d.decodeJSON(data)
+		r, err = d.decodeJSON(text)
 	case body[0] == '<':
-		r, err = d.decodeXML(data)
+		r, err = d.decodeXML(text)
 	default:
 		return nil, &DecodeError{Source: opts.Source, Err: ErrUnknownFormat}
 	}
@@ -134,6 +136,9 @@ func Parse(data []byte, opts ParseOptions) (*Schedule, error) {
 	}
 	return d.finish(data, r)
 }
+
+// trimBOM drops a UTF-8 byte order mark from the start of data.
+func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) }
 
 // result is what a format decoder found, before the model checks it.
 type result struct {

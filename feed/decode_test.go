@@ -635,6 +635,7 @@ func checkFuzzed(t *testing.T, data []byte) {
 func FuzzParseJSON(f *testing.F) {
 	fuzzSeeds(f, ".json")
 	f.Add([]byte(strings.Replace(okJSON, "DURATION", "01:00", 1)))
+	f.Add([]byte("\xef\xbb\xbf" + strings.Replace(okJSON, "DURATION", "01:00", 1)))
 	f.Add(fixtures.DyNN2022)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFuzzed(t, data)
@@ -689,7 +690,8 @@ func TestDecodeJSONAgree(t *testing.T) {
 			docs[name] = mustReadFile(t, name)
 		}
 	}
-	if len(docs) < 9 {
+	docs["byte order mark"] = append([]byte("\xef\xbb\xbf"), base...)
+	if len(docs) < 10 {
 		t.Fatalf("only %d documents", len(docs))
 	}
 	for name, data := range docs {
@@ -739,15 +741,16 @@ var errDeclined = errors.New("the fast decoder declined")
 // parseJSONWith parses a schedule.json as Parse does, with one decoder.
 func parseJSONWith(data []byte, opts ParseOptions, fast bool) (*Schedule, error) {
 	d := &decoder{opts: opts, guids: make(map[string]string)}
+	text := trimBOM(data)
 	var r result
 	if fast {
 		var ok bool
-		if r, ok = d.decodeJSONFast(data); !json.Valid(data) || !ok {
+		if r, ok = d.decodeJSONFast(text); !json.Valid(text) || !ok {
 			return nil, errDeclined
 		}
 	} else {
 		var err error
-		if r, err = d.decodeJSONPrecise(data); err != nil {
+		if r, err = d.decodeJSONPrecise(text); err != nil {
 			return nil, err
 		}
 	}
@@ -756,9 +759,10 @@ func parseJSONWith(data []byte, opts ParseOptions, fast bool) (*Schedule, error)
 
 // checkJSONDecoders checks that Parse gives what the precise JSON decoder
 // gives, and so does the fast one when it takes data; it reports whether it did.
+// A byte order mark before the document is read past, as Parse does.
 func checkJSONDecoders(t *testing.T, data []byte, opts ParseOptions) bool {
 	t.Helper()
-	if body := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n"); len(body) == 0 || body[0] != '{' {
+	if body := bytes.TrimLeft(trimBOM(data), " \t\r\n"); len(body) == 0 || body[0] != '{' {
 		return false // not for the JSON decoders
 	}
 	want, wantErr := parseJSONWith(data, opts, false)
@@ -767,7 +771,7 @@ func checkJSONDecoders(t *testing.T, data []byte, opts ParseOptions) bool {
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
 			t.Errorf("Parse: %v\nprecise decoder: %v", err, wantErr)
 		}
-		if !json.Valid(data) {
+		if !json.Valid(trimBOM(data)) {
 			return false
 		}
 	} else if diff := scheduleDiff(got, want); diff != "" {
@@ -878,6 +882,38 @@ func TestParseNextDate(t *testing.T) {
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("starts %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseByteOrderMark: a UTF-8 byte order mark before either format is
+// read past; the version is still that of the bytes as they came.
+func TestParseByteOrderMark(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	jsonDoc := strings.Replace(okJSON, "DURATION", "01:00", 1)
+	xmlDoc := strings.NewReplacer("DURATION", "01:00", "TZ", "").Replace(okXML)
+	for _, tc := range []struct{ name, plain, marked string }{
+		{"json", jsonDoc, bom + jsonDoc},
+		{"json, then white space", jsonDoc, bom + "\r\n " + jsonDoc},
+		{"xml", xmlDoc, bom + xmlDoc},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := ParseOptions{Source: "x", TimeZone: "Europe/Brussels"}
+			want, err := Parse([]byte(tc.plain), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Parse([]byte(tc.marked), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Version != contentVersion([]byte(tc.marked)) {
+				t.Errorf("version %s, want the hash of the bytes with the mark", got.Version)
+			}
+			got.Version = want.Version
+			if diff := scheduleDiff(got, want); diff != "" {
+				t.Errorf("with and without the mark: %s", diff)
 			}
 		})
 	}
