@@ -43,6 +43,11 @@ type ParseOptions struct {
 	// time_zone_name of its own (legacy pentabarf XML). The schedule's own
 	// zone wins when both exist.
 	TimeZone string
+	// Acronym is the conference's acronym when the schedule has none of its
+	// own (legacy pentabarf XML). Without it one is derived from the title;
+	// a reload passes the acronym the conference has been served under, so
+	// that a new title does not make it another conference.
+	Acronym string
 }
 
 // DecodeError is a problem that stops a schedule from loading. It names the
@@ -638,13 +643,17 @@ func lineColumn(data []byte, offset int64) (line, column int) {
 	return line, column
 }
 
-// acronym returns the conference's acronym, or one derived from the title
-// with a warning when the source has none (legacy pentabarf files): the
-// service needs one for its URLs.
+// acronym returns the conference's acronym, or, with a warning when the
+// source has none (legacy pentabarf files), the one of the options or one
+// derived from the title: the service needs one for its URLs.
 func (d *decoder) acronym(acronym, title string, at place) (string, error) {
 	acronym = strings.TrimSpace(acronym)
 	if acronym != "" {
 		return acronym, nil
+	}
+	if s := strings.TrimSpace(d.opts.Acronym); s != "" {
+		d.warnf(at.path, "no acronym; keeping %q", s)
+		return s, nil
 	}
 	if s := Slug(title); s != "" {
 		d.warnf(at.path, "no acronym; using %q from the title", s)

@@ -499,6 +499,20 @@ func TestParseWarnings(t *testing.T) {
 			t.Errorf("events %d, warnings %q", len(s.Events), s.Warnings)
 		}
 	})
+	t.Run("acronym option", func(t *testing.T) {
+		in := strings.Replace(base, `"acronym": "demo", `, ``, 1)
+		s, err := Parse([]byte(in), ParseOptions{Acronym: "kept"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `schedule.conference.acronym: no acronym; keeping "kept"`
+		if s.Conference.Acronym != "kept" || !slices.Equal(s.Warnings, []string{want}) {
+			t.Errorf("acronym %q, warnings %q", s.Conference.Acronym, s.Warnings)
+		}
+		if s, err := Parse([]byte(base), ParseOptions{Acronym: "kept"}); err != nil || s.Conference.Acronym != "demo" {
+			t.Errorf("the schedule's own acronym: %v; want demo to win", err)
+		}
+	})
 	t.Run("zone option overridden", func(t *testing.T) {
 		s, err := Parse([]byte(base), ParseOptions{TimeZone: "America/New_York"})
 		if err != nil {

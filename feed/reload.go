@@ -207,7 +207,7 @@ func (r *Reloader) load(ctx context.Context, src *sourceState, parsed *Schedule)
 		if parsed != nil {
 			return parsed, src.cond, nil
 		}
-		s, err := Parse(src.Embedded, ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone})
+		s, err := Parse(src.Embedded, r.parseOptions(src))
 		return s, src.cond, err
 	}
 	data, cond, err := read(ctx, src.Location, r.opts, src.cond)
@@ -217,8 +217,16 @@ func (r *Reloader) load(ctx context.Context, src *sourceState, parsed *Schedule)
 	if parsed != nil && contentVersion(data) == parsed.Version {
 		return parsed, cond, nil
 	}
-	s, err := Parse(data, ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone})
+	s, err := Parse(data, r.parseOptions(src))
 	return s, cond, err
+}
+
+// parseOptions are the options src is parsed with. Once it has loaded, a
+// schedule without an acronym of its own keeps the conference's: one
+// derived from the title would change with the title, and refuse the
+// reload as another conference.
+func (r *Reloader) parseOptions(src *sourceState) ParseOptions {
+	return ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone, Acronym: src.acronym}
 }
 
 // hasCancelled reports whether s shows sessions as cancelled: those expire

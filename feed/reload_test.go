@@ -323,3 +323,57 @@ func TestReloadRun(t *testing.T) {
 		t.Fatal("Run did not stop with its context")
 	}
 }
+
+// TestReloadAcronym: a schedule without an acronym keeps the one it was
+// first served under when its title changes; a schedule that names another
+// acronym is refused, and the old one keeps serving.
+func TestReloadAcronym(t *testing.T) {
+	legacy := mustReadFile(t, "testdata/decode/legacy-pentabarf.xml")
+	tests := []struct {
+		name        string
+		first, next []byte
+		acronym     string // served before and after
+		title       string // served after the reload
+		refused     bool
+	}{
+		{"no acronym, new title", legacy,
+			bytes.Replace(legacy, []byte("<title>FOSDEM 2024</title>"), []byte("<title>FOSDEM 2024 (final)</title>"), 1),
+			"fosdem-2024", "FOSDEM 2024 (final)", false},
+		{"no acronym, then one of its own", legacy,
+			bytes.Replace(legacy, []byte("<title>FOSDEM 2024</title>"), []byte("<title>FOSDEM 2024</title><acronym>fosdem24</acronym>"), 1),
+			"fosdem-2024", "FOSDEM 2024", true},
+		{"an acronym, then another", fixtures.DyNN2022,
+			bytes.Replace(fixtures.DyNN2022, []byte(`"acronym": "dynn2022"`), []byte(`"acronym": "dynn2023"`), 1),
+			"dynn2022", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "schedule")
+			if err := os.WriteFile(path, tc.first, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, store, reg := newTestReloader(t, path, LoadOptions{TimeZone: "Europe/Brussels"})
+			first := store.Default()
+			if first.Conference.Acronym != tc.acronym {
+				t.Fatalf("first load: acronym %q, want %q", first.Conference.Acronym, tc.acronym)
+			}
+			if err := os.WriteFile(path, tc.next, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := r.Reload(context.Background())
+			s := store.Default()
+			if tc.refused {
+				if err == nil || !strings.Contains(err.Error(), "restart to change conferences") || s != first || loads(t, reg, resultError) != 1 {
+					t.Errorf("reload: %v, error loads %v; want it refused and the first schedule kept", err, loads(t, reg, resultError))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+			if s == first || s.Conference.Acronym != tc.acronym || s.Conference.Title != tc.title || store.Acronyms()[0] != tc.acronym {
+				t.Errorf("after reload: %q %q (acronyms %q); want %q %q", s.Conference.Acronym, s.Conference.Title, store.Acronyms(), tc.acronym, tc.title)
+			}
+		})
+	}
+}
