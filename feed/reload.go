@@ -144,6 +144,9 @@ func (r *Reloader) Reload(ctx context.Context) error {
 		if errors.Is(err, errNotModified) {
 			parsed, cond, err = src.parsed, src.cond, nil
 		}
+		if err == nil {
+			err = checkNotEmptied(src, current, parsed)
+		}
 		var s *Schedule
 		switch {
 		case err != nil || parsed.Conference.Acronym != src.acronym:
@@ -227,6 +230,26 @@ func (r *Reloader) load(ctx context.Context, src *sourceState, parsed *Schedule)
 // reload as another conference.
 func (r *Reloader) parseOptions(src *sourceState) ParseOptions {
 	return ParseOptions{Source: src.Location, TimeZone: r.opts.TimeZone, Acronym: src.acronym}
+}
+
+// checkNotEmptied refuses a reload that would replace a schedule with
+// sessions by one with none: that is a broken export far more often than
+// a conference that cancelled everything, and swapping it in would show
+// every session as cancelled. The first load of an empty schedule is fine.
+func checkNotEmptied(src *sourceState, current, parsed *Schedule) error {
+	if len(parsed.Events) > 0 {
+		return nil
+	}
+	n := 0
+	for _, e := range current.Events {
+		if !e.Cancelled {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("reload %s: the schedule has no sessions, where %d are being served; not replacing them (restart to serve an empty schedule)", src.Location, n)
 }
 
 // hasCancelled reports whether s shows sessions as cancelled: those expire

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -376,4 +377,74 @@ func TestReloadAcronym(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReloadEmpty: a schedule with no sessions never replaces one with
+// sessions; the reload fails like a broken file. A first load of an empty
+// schedule starts, and sessions replace it.
+func TestReloadEmpty(t *testing.T) {
+	good := strings.Replace(okJSON, "DURATION", "01:00", 1)
+	const head = `{"schedule": {"version": "2", "conference": {"acronym": "demo", "title": "Demo", "time_zone_name": "Europe/Berlin", "days": `
+	empties := []struct{ name, doc string }{
+		{"no days", head + `[]}}}`},
+		{"no rooms", head + `[{"index": 1, "date": "2024-03-30", "rooms": {}}]}}}`},
+		{"empty rooms", head + `[{"index": 1, "date": "2024-03-30", "rooms": {"Hall A": [], "Hall B": null}}]}}}`},
+	}
+	for _, tc := range empties {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "schedule.json")
+			write := func(doc string) {
+				t.Helper()
+				if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(good)
+			var logs bytes.Buffer
+			reg := prometheus.NewRegistry()
+			r := NewReloader(slog.New(slog.NewTextHandler(&logs, nil)), reg, []Source{{Location: path}}, LoadOptions{})
+			store, err := r.Start(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := store.Default()
+
+			write(tc.doc)
+			err = r.Reload(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "no sessions") {
+				t.Errorf("reload of an empty schedule: %v", err)
+			}
+			if s := store.Default(); s != first || len(s.Events) != 2 || slices.ContainsFunc(s.Events, func(e Event) bool { return e.Cancelled }) {
+				t.Error("the empty schedule replaced the one with sessions")
+			}
+			if loads(t, reg, resultError) != 1 || loads(t, reg, resultChanged) != 1 {
+				t.Errorf("loads: %v errors, %v changed; want 1, 1", loads(t, reg, resultError), loads(t, reg, resultChanged))
+			}
+			if !strings.Contains(logs.String(), "level=ERROR") {
+				t.Errorf("no error logged:\n%s", logs.String())
+			}
+		})
+	}
+	t.Run("first load", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "schedule.json")
+		if err := os.WriteFile(path, []byte(empties[0].doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, store, reg := newTestReloader(t, path, LoadOptions{})
+		if s := store.Default(); len(s.Events) != 0 || len(s.Warnings) != 1 {
+			t.Fatalf("first load: %d events, warnings %q", len(s.Events), s.Warnings)
+		}
+		if err := r.Reload(context.Background()); err != nil {
+			t.Errorf("reload of the same empty schedule: %v", err)
+		}
+		if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Reload(context.Background()); err != nil || len(store.Default().Events) != 2 {
+			t.Errorf("reload with sessions: %v, %d events", err, len(store.Default().Events))
+		}
+		if loads(t, reg, resultError) != 0 {
+			t.Errorf("%v failed loads", loads(t, reg, resultError))
+		}
+	})
 }
