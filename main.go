@@ -88,7 +88,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var schedules stringList
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.Var(&schedules, "schedule", "schedule to serve: a file path or http(s) URL of a frab/c3voc schedule.json or frab schedule.xml; repeat for several conferences (env: space-separated); default: the embedded DyNN workshop")
-	fs.StringVar(&c.scheduleTZ, "schedule-tz", "", "IANA zone of schedules that name none (legacy pentabarf XML)")
+	fs.Func("schedule-tz", "IANA zone of schedules that name none (legacy pentabarf XML)", func(v string) error {
+		// Checked here, not when a schedule needs it: a schedule that names
+		// its own zone would never reveal a typo until one that does not.
+		if _, err := timezone.Load(v); v != "" && err != nil {
+			return err
+		}
+		c.scheduleTZ = v
+		return nil
+	})
 	fs.Int64Var(&c.maxBytes, "schedule-max-bytes", feed.DefaultMaxBytes, "largest schedule to read, in bytes")
 	fs.StringVar(&c.baseURL, "base-url", "", "public URL of the service, for links in feeds (default: from each request)")
 	fs.DurationVar(&c.refresh, "refresh", feed.DefaultRefresh, "polling interval suggested to calendar clients")

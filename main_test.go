@@ -226,10 +226,18 @@ func TestRunFlagsAndEnv(t *testing.T) {
 		{"bad log format", []string{"-log-format", "xml"}, nil, "use text or json"},
 		{"negative heap floor", []string{"-heap-floor", "-1"}, nil, "must be 0 or more bytes"},
 		{"missing schedule file", []string{"-schedule", "/nonexistent/schedule.json"}, nil, "/nonexistent/schedule.json"},
+		// The embedded schedule names its own zone: the flag is checked anyway.
+		{"unknown schedule zone", []string{"-schedule-tz", "Berlin"}, nil,
+			`invalid value "Berlin" for flag -schedule-tz: unknown time zone "Berlin"; did you mean Europe/Berlin?`},
+		{"unknown schedule zone in env", nil, map[string]string{"CONFCAL_SCHEDULE_TZ": "Berlin"},
+			`CONFCAL_SCHEDULE_TZ="Berlin": unknown time zone "Berlin"; did you mean Europe/Berlin?`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(context.Background(), append([]string{"confcal", "-addr", "127.0.0.1:0"}, tc.args...),
+			// A run that wrongly starts ends here rather than at the test's timeout.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, append([]string{"confcal", "-addr", "127.0.0.1:0"}, tc.args...),
 				func(k string) string { return tc.env[k] }, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("run(%v, %v) = %v, want an error containing %q", tc.args, tc.env, err, tc.want)

@@ -179,27 +179,30 @@ func (d *decoder) warnf(path, format string, args ...any) {
 
 // loadZone resolves the conference zone: the schedule's own name, else the
 // option, else ErrNoTimeZone. A name that is not an IANA zone is an error
-// with suggestions from the timezone package; it is never guessed.
+// with suggestions from the timezone package; it is never guessed. The
+// option is checked even when the schedule names its own zone, so that a
+// typo in it shows at once rather than with the first schedule needing it.
 func (d *decoder) loadZone(name string, at place) (*time.Location, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		if d.opts.TimeZone == "" {
-			return nil, at.errorf(ErrNoTimeZone)
-		}
-		loc, err := timezone.Load(d.opts.TimeZone)
-		if err != nil {
+	var opt *time.Location
+	if d.opts.TimeZone != "" {
+		var err error
+		if opt, err = timezone.Load(d.opts.TimeZone); err != nil {
 			return nil, &DecodeError{Source: d.opts.Source, Err: fmt.Errorf("time zone option: %w", err)}
 		}
-		return loc, nil
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		if opt == nil {
+			return nil, at.errorf(ErrNoTimeZone)
+		}
+		return opt, nil
 	}
 	loc, err := timezone.Load(name)
 	if err != nil {
 		return nil, at.errorf(err)
 	}
-	if d.opts.TimeZone != "" {
-		if opt, err := timezone.Load(d.opts.TimeZone); err == nil && opt.String() != loc.String() {
-			d.warnf(at.path, "the schedule's zone %s overrides the time zone option %s", loc, opt)
-		}
+	if opt != nil && opt.String() != loc.String() {
+		d.warnf(at.path, "the schedule's zone %s overrides the time zone option %s", loc, opt)
 	}
 	return loc, nil
 }

@@ -406,6 +406,10 @@ func TestParseErrors(t *testing.T) {
 			want: `schedule.conference.time_zone_name: ` + ErrNoTimeZone.Error()},
 		{name: "json bad zone option", in: jsonDoc(`"time_zone_name": "Europe/Berlin",`, ``), opts: ParseOptions{TimeZone: "Mars/Olympus"},
 			is: timezone.ErrUnknownZone, want: `time zone option: ` + zoneError(t, "Mars/Olympus")},
+		{name: "json bad zone option, own zone", in: jsonDoc(``, ``), opts: ParseOptions{TimeZone: "Berlin"},
+			is: timezone.ErrUnknownZone, want: `time zone option: ` + zoneError(t, "Berlin")},
+		{name: "xml bad zone option, own zone", in: xmlDoc("00:30", tz), opts: ParseOptions{TimeZone: "Berlin"},
+			is: timezone.ErrUnknownZone, want: `time zone option: ` + zoneError(t, "Berlin")},
 		{name: "json no acronym or title", in: jsonDoc(`"acronym": "demo", "title": "Demo",`, ``),
 			want: `schedule.conference.acronym: the conference has neither an acronym nor a title`},
 
