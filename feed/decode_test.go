@@ -936,3 +936,32 @@ func TestParseByteOrderMark(t *testing.T) {
 		})
 	}
 }
+
+// TestParseXMLMarkup: an XML description or abstract may hold inline XHTML
+// instead of escaped HTML; its text is kept, as plainText makes it.
+func TestParseXMLMarkup(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"inline", `<p>Inline <b>XHTML</b></p>`, "Inline XHTML"},
+		{"lines and a link", "<p>One<br/>two</p>\n<p>See <a href=\"https://example.org/?a=1&amp;b=2\">this</a>.</p>",
+			"One\ntwo\n\nSee this (https://example.org/?a=1&b=2)."},
+		{"a list", `<ul><li>one</li><li>two &amp; three</li></ul>`, "• one\n• two & three"},
+		{"xhtml namespace", `<div xmlns="http://www.w3.org/1999/xhtml"><p>a &amp; b &lt; c</p></div>`, "a & b < c"},
+		{"text after elements", `<b>Bold</b> then text`, "Bold then text"},
+		{"escaped html", `&lt;p&gt;Escaped&lt;/p&gt;`, "Escaped"},
+		{"plain text", `Takes a List&lt;String&gt;`, "Takes a List<String>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := strings.NewReplacer("DURATION", "01:00", "TZ", "",
+				"<title>One</title>", "<title>One</title><abstract>"+tc.in+"</abstract><description>"+tc.in+"</description>").Replace(okXML)
+			s, err := Parse([]byte(in), ParseOptions{TimeZone: "Europe/Brussels"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, _ := s.Event("g1")
+			if e.Abstract != tc.want || e.Description != tc.want {
+				t.Errorf("abstract %q, description %q; want %q", e.Abstract, e.Description, tc.want)
+			}
+		})
+	}
+}

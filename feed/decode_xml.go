@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"strconv"
 	"strings"
@@ -274,6 +275,69 @@ func (x *xmlReader) textInto(dst *string) error {
 	return err
 }
 
+// markup reads the content of the element just started as text does, but
+// keeps nested elements as HTML markup: a <description> may hold inline
+// XHTML (<p>, <b>, <a href>) instead of escaped HTML, and plainText turns
+// either into text. Content without elements is returned as text returns
+// it, since it may itself be escaped HTML.
+func (x *xmlReader) markup() (string, error) {
+	var text, markup strings.Builder // markup only once an element is nested
+	var open []bool                  // for each open nested element: whether to write its end tag
+	nested := false
+	for {
+		tok, err := x.next()
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			if nested {
+				markup.WriteString(html.EscapeString(string(t)))
+			} else {
+				text.Write(t)
+			}
+		case xml.StartElement:
+			if !nested {
+				nested = true
+				markup.WriteString(html.EscapeString(text.String()))
+			}
+			name := strings.ToLower(t.Name.Local)
+			markup.WriteString("<" + name)
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" {
+					continue
+				}
+				fmt.Fprintf(&markup, " %s=\"%s\"", a.Name.Local, html.EscapeString(a.Value))
+			}
+			// <br/> is one line break, and <br></br> would be two.
+			if voidElements[name] {
+				markup.WriteString("/>")
+			} else {
+				markup.WriteString(">")
+			}
+			open = append(open, !voidElements[name])
+		case xml.EndElement:
+			if len(open) == 0 {
+				s := text.String()
+				if nested {
+					s = markup.String()
+				}
+				return validUTF8(strings.TrimSpace(s)), nil
+			}
+			if open[len(open)-1] {
+				markup.WriteString("</" + strings.ToLower(t.Name.Local) + ">")
+			}
+			open = open[:len(open)-1]
+		}
+	}
+}
+
+// voidElements are the HTML elements that have no end tag.
+var voidElements = map[string]bool{
+	"area": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
+	"input": true, "source": true, "track": true, "wbr": true,
+}
+
 func attr(se xml.StartElement, name string) string {
 	for _, a := range se.Attr {
 		if a.Name.Local == name {
@@ -444,10 +508,14 @@ func (x *xmlReader) event(se xml.StartElement, at place) (*rawEvent, error) {
 			dst = &r.track
 		case "language":
 			dst = &r.language
-		case "abstract":
-			dst = &r.abstract
-		case "description":
-			dst = &r.description
+		case "abstract", "description":
+			s, err := x.markup()
+			if name == "abstract" {
+				r.abstract = s
+			} else {
+				r.description = s
+			}
+			return err
 		default:
 			return x.skip()
 		}
