@@ -164,6 +164,9 @@ type decoder struct {
 	// file alike, so they are reported once, with a count.
 	offsetWarning string
 	offsetCount   int
+	// So do durations that disagree with the end an event also has.
+	endWarning string
+	endCount   int
 }
 
 func (d *decoder) warnf(path, format string, args ...any) {
@@ -316,6 +319,16 @@ func (d *decoder) event(r *rawEvent, dy *day, roomKey string, trackColors map[st
 		if !end.After(start) {
 			return Event{}, r.field("end").errorf(fmt.Errorf("%q is not after the start %s", r.end, start.In(dy.loc).Format(time.RFC3339)))
 		}
+		// The end is the more precise of the two (pretalx computes the
+		// duration from it, rounded), but a disagreement may be a mistake
+		// the organizer wants to hear of.
+		if dur := end.Sub(start); r.hasDurationField && dur != e.Duration {
+			d.endCount++
+			if d.endCount == 1 {
+				d.endWarning = fmt.Sprintf("%s: %s is %s after the start, but the duration is %s; using the end",
+					r.field("end").path, r.end, formatDuration(dur), strings.TrimSpace(r.duration))
+			}
+		}
 		e.Duration = end.Sub(start)
 	}
 	return e, nil
@@ -405,6 +418,12 @@ func (d *decoder) finish(data []byte, r result) (*Schedule, error) {
 	if d.offsetWarning != "" {
 		d.warnf("", "%s", d.offsetWarning)
 	}
+	if d.endCount > 1 {
+		d.endWarning += fmt.Sprintf(" (and %d more events like this)", d.endCount-1)
+	}
+	if d.endWarning != "" {
+		d.warnf("", "%s", d.endWarning)
+	}
 	if len(r.events) == 0 {
 		d.warnf("", "the schedule has no events")
 	}
@@ -493,6 +512,16 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: an event must last longer than zero", s)
 	}
 	return dur, nil
+}
+
+// formatDuration writes d as parseDuration reads it: "1:15", or "1:15:30"
+// when it has seconds.
+func formatDuration(d time.Duration) string {
+	h, m, s := int(d/time.Hour), int(d/time.Minute%60), int(d/time.Second%60)
+	if s != 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", h, m)
 }
 
 // clock is a time of day.

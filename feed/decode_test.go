@@ -102,7 +102,8 @@ func TestParseFiles(t *testing.T) {
 			tracks:   []string{"machine-learning"},
 			speakers: []string{"ana-lima", "ana-lima-2", "brian-robinson"},
 			updated:  "2024-06-10T00:00:00Z",
-			warnings: []string{`schedule.conference.tracks[1].color: "not-a-colour" is not a colour`},
+			warnings: []string{`schedule.conference.tracks[1].color: "not-a-colour" is not a colour`,
+				`schedule.conference.days[0].rooms["Gray Room"][1].end: 2024-06-10T11:15:00-04:00 is 1:15 after the start, but the duration is 00:30; using the end`},
 			want: []wantEvent{
 				{guid: "6b1e6f9c-6d0e-5b43-9a1c-6f3e7b8a0001", id: "Q9ZX7K", start: "2024-06-10T13:00:00Z", duration: 30 * time.Minute,
 					room: "Gray Room", track: "Machine Learning", color: "#1f77b4", speakers: []string{"brian-robinson", "ana-lima"}},
@@ -539,6 +540,36 @@ func TestParseWarnings(t *testing.T) {
 		}
 		if e, _ := s.Event("g2"); !e.Start.Equal(time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)) {
 			t.Errorf("start %v, want the instant as written", e.Start)
+		}
+	})
+	t.Run("duration and end disagree", func(t *testing.T) {
+		for _, tc := range []struct{ name, one, two, want string }{
+			{"agree", "00:30", "01:00", ""},
+			{"one disagrees", "00:45", "01:00",
+				`x.json: schedule.conference.days[0].rooms["Hall A"][0].end: 2024-03-30T10:30:00+01:00 is 0:30 after the start, but the duration is 00:45; using the end`},
+			{"two disagree", "00:45", "0:59:30",
+				`x.json: schedule.conference.days[0].rooms["Hall A"][0].end: 2024-03-30T10:30:00+01:00 is 0:30 after the start, but the duration is 00:45; using the end (and 1 more events like this)`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				in := strings.NewReplacer(
+					`"start": "10:00", "duration": "00:30"`, `"start": "10:00", "duration": "`+tc.one+`", "end": "2024-03-30T10:30:00+01:00"`,
+					`"start": "11:00", "duration": "DURATION"`, `"start": "11:00", "duration": "`+tc.two+`", "end": "2024-03-30T12:00:00+01:00"`,
+				).Replace(okJSON)
+				s, err := Parse([]byte(in), ParseOptions{Source: "x.json"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				if tc.want != "" {
+					want = []string{tc.want}
+				}
+				if !slices.Equal(s.Warnings, want) {
+					t.Errorf("warnings %q, want %q", s.Warnings, want)
+				}
+				if a, _ := s.Event("g1"); a.Duration != 30*time.Minute {
+					t.Errorf("duration %v, want the end's 30m", a.Duration)
+				}
+			})
 		}
 	})
 	t.Run("date without offset", func(t *testing.T) {
