@@ -483,14 +483,16 @@ func parseVersionDate(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// parseDuration reads "H:MM", "HH:MM" or "HH:MM:SS" (the XSD allows seconds).
+// parseDuration reads "H:MM", "HH:MM" or "HH:MM:SS". The XSD allows
+// seconds of one digit ("1:30:5"); schema.json allows hours of any length,
+// of which three digits are more than any session needs.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, errors.New("missing duration")
 	}
 	parts := strings.Split(s, ":")
-	if len(parts) < 2 || len(parts) > 3 || len(parts[0]) > 3 || len(parts[1]) != 2 || (len(parts) == 3 && len(parts[2]) != 2) {
+	if len(parts) < 2 || len(parts) > 3 || len(parts[0]) > 3 || len(parts[1]) != 2 || (len(parts) == 3 && (len(parts[2]) < 1 || len(parts[2]) > 2)) {
 		return 0, fmt.Errorf("%q: want a duration like 01:30", s)
 	}
 	var n [3]int

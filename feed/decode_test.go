@@ -596,6 +596,10 @@ func TestParseDuration(t *testing.T) {
 		{"12:00", 12 * time.Hour, ""},
 		{"100:00", 100 * time.Hour, ""},
 		{"01:30:15", 90*time.Minute + 15*time.Second, ""},
+		{"1:30:5", 90*time.Minute + 5*time.Second, ""}, // the XSD allows one digit of seconds
+		{"1:30:05", 90*time.Minute + 5*time.Second, ""},
+		{"1:30:", 0, "want a duration like 01:30"},
+		{"1:30:005", 0, "want a duration like 01:30"},
 		{" 00:45 ", 45 * time.Minute, ""},
 		{"1:70", 0, "minutes must be 0–59"},
 		{"1:00:60", 0, "seconds must be 0–59"},
