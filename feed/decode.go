@@ -164,9 +164,12 @@ type decoder struct {
 	// file alike, so they are reported once, with a count.
 	offsetWarning string
 	offsetCount   int
-	// So do durations that disagree with the end an event also has.
-	endWarning string
-	endCount   int
+	// So do durations that disagree with the end an event also has, and
+	// zero-length events (markers such as "doors open").
+	endWarning  string
+	endCount    int
+	zeroWarning string
+	zeroCount   int
 }
 
 func (d *decoder) warnf(path, format string, args ...any) {
@@ -269,8 +272,31 @@ type day struct {
 }
 
 // event converts a raw event and checks what can be checked with a place to
-// point to: the model's NewSchedule repeats the checks as a safety net.
-func (d *decoder) event(r *rawEvent, dy *day, roomKey string, trackColors map[string]string, online map[string]bool) (Event, error) {
+// point to: the model's NewSchedule repeats the checks as a safety net. It
+// reports false, with a warning, for an event that lasts no time at all.
+//
+// Such an event is left out rather than refusing the schedule: many
+// schedules have zero-minute markers ("doors open"), and one of them must
+// not keep the rest from loading; but an iCalendar event must end after it
+// starts (RFC 5545 §3.8.2.2), and a length made up for it would be a
+// silent guess.
+func (d *decoder) event(r *rawEvent, dy *day, roomKey string, trackColors map[string]string, online map[string]bool) (Event, bool, error) {
+	e, err := d.convert(r, dy, roomKey, trackColors, online)
+	if err != nil {
+		return Event{}, false, err
+	}
+	if e.Duration == 0 {
+		d.zeroCount++
+		if d.zeroCount == 1 {
+			d.zeroWarning = fmt.Sprintf("%s: event %s lasts no time (ends as it starts); left out of the feeds", r.at, describe(r))
+		}
+		return Event{}, false, nil
+	}
+	return e, true, nil
+}
+
+// convert is event without the check of the event's length.
+func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[string]string, online map[string]bool) (Event, error) {
 	e := Event{
 		ID:          cmp.Or(r.id, r.code),
 		GUID:        r.guid,
@@ -316,8 +342,8 @@ func (d *decoder) event(r *rawEvent, dy *day, roomKey string, trackColors map[st
 		if err != nil {
 			return Event{}, r.field("end").errorf(err)
 		}
-		if !end.After(start) {
-			return Event{}, r.field("end").errorf(fmt.Errorf("%q is not after the start %s", r.end, start.In(dy.loc).Format(time.RFC3339)))
+		if end.Before(start) {
+			return Event{}, r.field("end").errorf(fmt.Errorf("%q is before the start %s", r.end, start.In(dy.loc).Format(time.RFC3339)))
 		}
 		// The end is the more precise of the two (pretalx computes the
 		// duration from it, rounded), but a disagreement may be a mistake
@@ -424,6 +450,12 @@ func (d *decoder) finish(data []byte, r result) (*Schedule, error) {
 	if d.endWarning != "" {
 		d.warnf("", "%s", d.endWarning)
 	}
+	if d.zeroCount > 1 {
+		d.zeroWarning += fmt.Sprintf(" (and %d more events like this)", d.zeroCount-1)
+	}
+	if d.zeroWarning != "" {
+		d.warnf("", "%s", d.zeroWarning)
+	}
 	if len(r.events) == 0 {
 		d.warnf("", "the schedule has no events")
 	}
@@ -483,7 +515,8 @@ func parseVersionDate(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// parseDuration reads "H:MM", "HH:MM" or "HH:MM:SS". The XSD allows
+// parseDuration reads "H:MM", "HH:MM" or "HH:MM:SS", "00:00" included (the
+// caller decides what a zero-length event is). The XSD allows
 // seconds of one digit ("1:30:5"); schema.json allows hours of any length,
 // of which three digits are more than any session needs.
 func parseDuration(s string) (time.Duration, error) {
@@ -509,11 +542,7 @@ func parseDuration(s string) (time.Duration, error) {
 	if n[2] > 59 {
 		return 0, fmt.Errorf("%q: seconds must be 0–59", s)
 	}
-	dur := time.Duration(n[0])*time.Hour + time.Duration(n[1])*time.Minute + time.Duration(n[2])*time.Second
-	if dur <= 0 {
-		return 0, fmt.Errorf("%q: an event must last longer than zero", s)
-	}
-	return dur, nil
+	return time.Duration(n[0])*time.Hour + time.Duration(n[1])*time.Minute + time.Duration(n[2])*time.Second, nil
 }
 
 // formatDuration writes d as parseDuration reads it: "1:15", or "1:15:30"

@@ -420,11 +420,13 @@ func (j jsonReader) day(raw json.RawMessage, path string, i int, c *Conference, 
 			if err != nil {
 				return Day{}, nil, err
 			}
-			e, err := j.d.event(re, dy, room.key, trackColors, online)
+			e, ok, err := j.d.event(re, dy, room.key, trackColors, online)
 			if err != nil {
 				return Day{}, nil, err
 			}
-			events = append(events, e)
+			if ok {
+				events = append(events, e)
+			}
 		}
 	}
 	finishJSONDay(&out, dy, c.Location)
@@ -749,11 +751,13 @@ func (f *jsonFast) day(s *jsonScan, i int, c *Conference, r *result, colors map[
 				if !f.readEvent(&rooms, e) {
 					return false
 				}
-				ev, err := f.d.event(e, dy, room, colors, online)
+				ev, ok, err := f.d.event(e, dy, room, colors, online)
 				if err != nil {
 					return false
 				}
-				r.events = append(r.events, ev)
+				if ok {
+					r.events = append(r.events, ev)
+				}
 				return true
 			})
 		})

@@ -373,8 +373,6 @@ func TestParseErrors(t *testing.T) {
 			want: `schedule.conference.days[0].rooms["Hall A"][1].duration: "1:70": minutes must be 0–59`},
 		{name: "json duration garbage", in: strings.Replace(okJSON, "DURATION", "half an hour", 1),
 			want: `schedule.conference.days[0].rooms["Hall A"][1].duration: "half an hour": want a duration like 01:30`},
-		{name: "json duration zero", in: strings.Replace(okJSON, "DURATION", "0:00", 1),
-			want: `schedule.conference.days[0].rooms["Hall A"][1].duration: "0:00": an event must last longer than zero`},
 		{name: "json duration missing", in: jsonDoc(`"duration": "00:30", `, ``),
 			want: `schedule.conference.days[0].rooms["Hall A"][0].duration: missing duration`},
 		{name: "json missing guid", in: jsonDoc(`"guid": "g1", `, ``),
@@ -382,7 +380,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "json duplicate guid", in: jsonDoc(`"guid": "g2"`, `"guid": "g1"`),
 			want: `schedule.conference.days[0].rooms["Hall A"][1].guid: duplicate guid g1 (first used at schedule.conference.days[0].rooms["Hall A"][0])`},
 		{name: "json end before start", in: jsonDoc(`"start": "10:00",`, `"start": "10:00", "end": "2024-03-30T09:59:00+01:00",`),
-			want: `schedule.conference.days[0].rooms["Hall A"][0].end: "2024-03-30T09:59:00+01:00" is not after the start 2024-03-30T10:00:00+01:00`},
+			want: `schedule.conference.days[0].rooms["Hall A"][0].end: "2024-03-30T09:59:00+01:00" is before the start 2024-03-30T10:00:00+01:00`},
 		{name: "json bad date", in: jsonDoc(`"2024-03-30T10:00:00+01:00"`, `"30.03.2024 10:00"`),
 			want: `schedule.conference.days[0].rooms["Hall A"][0].date: "30.03.2024 10:00": want a date-time like 2024-02-03T09:30:00+01:00`},
 		{name: "json bad start", in: jsonDoc(`"date": "2024-03-30T10:00:00+01:00", "start": "10:00"`, `"start": "25:00"`),
@@ -433,7 +431,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "xml no day date", in: strings.Replace(xmlDoc("00:30", tz), ` date="2024-02-03"`, ``, 1), line: 12, column: 9,
 			want: `schedule/day[1]/room[@name="Janson"]/event[1]/start: start time without a date: the day has no date attribute and the event no <date>`},
 		{name: "xml end before start", in: strings.Replace(xmlDoc("00:30", tz), "<title>One</title>", "<date>2024-02-03T09:30:00+01:00</date><end>2024-02-03T09:00:00+01:00</end>", 1), line: 14, column: 47,
-			want: `schedule/day[1]/room[@name="Janson"]/event[1]/end: "2024-02-03T09:00:00+01:00" is not after the start 2024-02-03T09:30:00+01:00`},
+			want: `schedule/day[1]/room[@name="Janson"]/event[1]/end: "2024-02-03T09:00:00+01:00" is before the start 2024-02-03T09:30:00+01:00`},
 		{name: "xml syntax", in: strings.Replace(xmlDoc("00:30", tz), "</title>\n      </event>", "</titel>\n      </event>", 1), line: 14, column: 19,
 			want: "invalid XML: XML syntax error on line 14: element <title> closed by </titel>"},
 		{name: "xml truncated", in: xmlDoc("00:30", tz)[:200], line: 9, column: 3,
@@ -572,6 +570,44 @@ func TestParseWarnings(t *testing.T) {
 			})
 		}
 	})
+	t.Run("zero-length events", func(t *testing.T) {
+		jsonDoc := strings.Replace(okJSON, "DURATION", "01:00", 1)
+		xmlDoc := strings.NewReplacer("DURATION", "01:00", "TZ", "").Replace(okXML)
+		for _, tc := range []struct {
+			name, in string
+			replace  []string
+			want     string
+		}{
+			{"json duration", jsonDoc, []string{`"duration": "00:30"`, `"duration": "00:00"`},
+				`x: schedule.conference.days[0].rooms["Hall A"][0]: event 1 ("One") lasts no time (ends as it starts); left out of the feeds`},
+			{"json end at the start", jsonDoc, []string{`"start": "10:00", "duration": "00:30"`, `"start": "10:00", "end": "2024-03-30T10:00:00+01:00"`},
+				`x: schedule.conference.days[0].rooms["Hall A"][0]: event 1 ("One") lasts no time (ends as it starts); left out of the feeds`},
+			{"xml duration", xmlDoc, []string{"<duration>00:30</duration>", "<duration>0:00:00</duration>"},
+				`x: schedule/day[1]/room[@name="Janson"]/event[1] (line 11): event 1 ("One") lasts no time (ends as it starts); left out of the feeds`},
+			{"two", xmlDoc, []string{"<duration>00:30</duration>", "<duration>00:00</duration>", "</event>\n    </room>", "</event>\n<event guid=\"g3\"><start>12:00</start><duration>00:00</duration><title>Three</title></event>\n    </room>"},
+				`x: schedule/day[1]/room[@name="Janson"]/event[1] (line 11): event 1 ("One") lasts no time (ends as it starts); left out of the feeds (and 1 more events like this)`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				in := strings.NewReplacer(tc.replace...).Replace(tc.in)
+				if in == tc.in {
+					t.Fatal("nothing replaced")
+				}
+				s, err := Parse([]byte(in), ParseOptions{Source: "x", TimeZone: "Europe/Berlin"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(s.Warnings, []string{tc.want}) {
+					t.Errorf("warnings %q, want %q", s.Warnings, tc.want)
+				}
+				if got := pluck(s.Events, func(e Event) string { return e.GUID }); !slices.Equal(got, []string{"g2"}) {
+					t.Errorf("events %q, want only g2", got)
+				}
+				if strings.HasPrefix(tc.name, "json") {
+					checkJSONDecoders(t, []byte(in), ParseOptions{Source: "x"})
+				}
+			})
+		}
+	})
 	t.Run("date without offset", func(t *testing.T) {
 		in := strings.Replace(base, `"2024-03-30T11:00:00+01:00"`, `"2024-03-30T11:00:00"`, 1)
 		s, err := Parse([]byte(in), ParseOptions{})
@@ -603,7 +639,8 @@ func TestParseDuration(t *testing.T) {
 		{" 00:45 ", 45 * time.Minute, ""},
 		{"1:70", 0, "minutes must be 0–59"},
 		{"1:00:60", 0, "seconds must be 0–59"},
-		{"00:00", 0, "longer than zero"},
+		{"00:00", 0, ""}, // the event decides what to make of it
+		{"0:00:00", 0, ""},
 		{"", 0, "missing duration"},
 		{"90", 0, "want a duration like 01:30"},
 		{"1:5", 0, "want a duration like 01:30"},

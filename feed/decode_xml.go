@@ -422,11 +422,13 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 			if err != nil {
 				return err
 			}
-			e, err := x.d.event(re, dy, room, trackColors, nil)
+			e, ok, err := x.d.event(re, dy, room, trackColors, nil)
 			if err != nil {
 				return err
 			}
-			*events = append(*events, e)
+			if ok {
+				*events = append(*events, e)
+			}
 			return nil
 		})
 	})
