@@ -161,10 +161,15 @@ func (s *Schedule) findTrack(value string) (Track, bool) {
 	return s.Track(Slug(value))
 }
 
-// findSpeaker is ResolveSpeaker without the suggestions.
+// findSpeaker is ResolveSpeaker without the suggestions. A name is matched
+// before its slug: when Ana Lima has the slug "ana-lima", Ana Líma is still
+// herself.
 func (s *Schedule) findSpeaker(value string) (Speaker, bool) {
 	if p, ok := s.Speaker(value); ok {
 		return p, true
+	}
+	if i, ok := s.names[nameKey(value)]; ok && i >= 0 {
+		return s.Speakers[i], true
 	}
 	return s.Speaker(Slug(value))
 }

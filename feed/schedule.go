@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Conference describes the event a schedule belongs to.
@@ -105,6 +107,7 @@ type Schedule struct {
 
 	tracks   map[string]int // slug → index in Tracks
 	speakers map[string]int // slug → index in Speakers
+	names    map[string]int // speaker's nameKey → index in Speakers; -1 when people share it
 	events   map[string]int // GUID, ID and slug → index in Events
 
 	// descriptions caches each event's DESCRIPTION text (GUID → string) as
@@ -126,6 +129,7 @@ func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 		Events:     make([]Event, len(events)),
 		tracks:     make(map[string]int),
 		speakers:   make(map[string]int),
+		names:      make(map[string]int),
 		events:     make(map[string]int, 3*len(events)),
 
 		descriptions: new(sync.Map),
@@ -294,6 +298,20 @@ func (s *Schedule) assignSpeakers() {
 		}
 	}
 	sortBySlug(s.Speakers, func(p Speaker) string { return p.Slug }, s.speakers)
+	for i, p := range s.Speakers {
+		key := nameKey(p.Name)
+		if _, shared := s.names[key]; shared {
+			s.names[key] = -1
+		} else {
+			s.names[key] = i
+		}
+	}
+}
+
+// nameKey identifies a person by name, ignoring case and spacing but not
+// accents: Ana Líma and Ana Lima may be two people.
+func nameKey(name string) string {
+	return strings.ToLower(strings.Join(strings.Fields(norm.NFC.String(name)), " "))
 }
 
 // uniqueSlug returns base, or base with the smallest suffix "-N" not yet in

@@ -187,3 +187,37 @@ func TestNewScheduleTrackSlugs(t *testing.T) {
 		})
 	}
 }
+
+// Two people whose names differ only by accents have slugs "ana-lima" and
+// "ana-lima-2"; each is found by name, and the slugs find each too.
+func TestResolveSpeakerByNameFirst(t *testing.T) {
+	conf := testConference(t)
+	start := time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)
+	s, err := NewSchedule(conf, []Event{
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000001", ID: "1", Start: start, Duration: time.Hour, Title: "One",
+			Speakers: []Speaker{{ID: "p1", Name: "Ana Lima"}}},
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000002", ID: "2", Start: start.Add(time.Hour), Duration: time.Hour, Title: "Two",
+			Speakers: []Speaker{{ID: "p2", Name: "Ana Líma"}}},
+		{GUID: "aaaaaaaa-0000-4000-8000-000000000003", ID: "3", Start: start.Add(2 * time.Hour), Duration: time.Hour, Title: "Three",
+			Speakers: []Speaker{{ID: "p3", Name: "Kim Park"}, {ID: "p4", Name: "KIM PARK"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ value, wantID string }{
+		{"Ana Lima", "p1"},
+		{"Ana Líma", "p2"},
+		{"ana  líma", "p2"},
+		{"Ana Li\u0301ma", "p2"}, // decomposed accent
+		{"ana-lima", "p1"},
+		{"ana-lima-2", "p2"},
+		{"Kim Park", "p3"}, // a name two people share goes by its slug
+		{"kim-park-2", "p4"},
+	}
+	for _, tc := range tests {
+		p, err := s.ResolveSpeaker(tc.value)
+		if err != nil || p.ID != tc.wantID {
+			t.Errorf("ResolveSpeaker(%q) = %+v, %v; want %s", tc.value, p, err, tc.wantID)
+		}
+	}
+}
