@@ -168,10 +168,23 @@ func (s *Schedule) findSpeaker(value string) (Speaker, bool) {
 	if p, ok := s.Speaker(value); ok {
 		return p, true
 	}
-	if i, ok := s.names[nameKey(value)]; ok && i >= 0 {
-		return s.Speakers[i], true
+	base := Slug(value)
+	if namesakes := s.namesakes[base]; len(namesakes) > 0 {
+		key, found := nameKey(value), -1
+		for _, i := range namesakes {
+			if nameKey(s.Speakers[i].Name) == key {
+				if found >= 0 {
+					found = -1 // two people of that name: only slugs tell them apart
+					break
+				}
+				found = i
+			}
+		}
+		if found >= 0 {
+			return s.Speakers[found], true
+		}
 	}
-	return s.Speaker(Slug(value))
+	return s.Speaker(base)
 }
 
 // closest returns up to n candidates nearest to want: those that contain it

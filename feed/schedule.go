@@ -107,8 +107,10 @@ type Schedule struct {
 
 	tracks   map[string]int // slug → index in Tracks
 	speakers map[string]int // slug → index in Speakers
-	names    map[string]int // speaker's nameKey → index in Speakers; -1 when people share it
-	events   map[string]int // GUID, ID and slug → index in Events
+	// namesakes lists, by slug of their name, the speakers whose names
+	// fold to one slug (Ana Lima, Ana Líma): indexes in Speakers.
+	namesakes map[string][]int
+	events    map[string]int // GUID, ID and slug in lower case → index in Events; -1 when sessions share it
 
 	// descriptions caches each event's DESCRIPTION text (GUID → string) as
 	// feeds first need it: it is the same in every filter and zone.
@@ -129,7 +131,6 @@ func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 		Events:     make([]Event, len(events)),
 		tracks:     make(map[string]int),
 		speakers:   make(map[string]int),
-		names:      make(map[string]int),
 		events:     make(map[string]int, 3*len(events)),
 
 		descriptions: new(sync.Map),
@@ -145,12 +146,12 @@ func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 		switch {
 		case e.GUID == "":
 			return nil, fmt.Errorf("event %q (id %s) has no guid", e.Title, e.ID)
-		case seenGUID[e.GUID]:
+		case seenGUID[strings.ToLower(e.GUID)]:
 			return nil, fmt.Errorf("event %q: duplicate guid %s", e.Title, e.GUID)
 		case e.Duration <= 0:
 			return nil, fmt.Errorf("event %q (guid %s): ends at or before its start", e.Title, e.GUID)
 		}
-		seenGUID[e.GUID] = true
+		seenGUID[strings.ToLower(e.GUID)] = true
 		e.Start = e.Start.UTC()
 		e.Speakers = slices.Clone(e.Speakers)
 	}
@@ -166,27 +167,33 @@ func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 // segment. Pretalx gives every slot of a submission the same ID, and older
 // versions the same slug; such a session is named by its GUID, so that its
 // link serves it and not a namesake. The index finds a session by any of
-// its names that is not shared, in any case.
+// its names, in any case, unless another session shares the name; a GUID is
+// never shared.
 func (s *Schedule) assignKeys() {
-	uses := make(map[string]int, 3*len(s.Events))
-	for _, e := range s.Events {
-		for _, name := range eventNames(e) {
-			uses[strings.ToLower(name)]++
+	for i, e := range s.Events {
+		s.events[strings.ToLower(e.GUID)] = i
+	}
+	for i, e := range s.Events {
+		for _, name := range [...]string{e.Slug, e.ID} {
+			if name == "" {
+				continue
+			}
+			key := strings.ToLower(name)
+			switch j, ok := s.events[key]; {
+			case !ok:
+				s.events[key] = i
+			case j != i && (j < 0 || !strings.EqualFold(s.Events[j].GUID, name)):
+				s.events[key] = -1 // shared
+			}
 		}
 	}
 	for i := range s.Events {
 		e := &s.Events[i]
 		e.key = e.GUID
-		for _, name := range []string{e.Slug, e.ID} {
-			if name != "" && !strings.Contains(name, "/") && uses[strings.ToLower(name)] == 1 {
+		for _, name := range [...]string{e.Slug, e.ID} {
+			if name != "" && !strings.Contains(name, "/") && s.events[strings.ToLower(name)] == i {
 				e.key = name
 				break
-			}
-		}
-		for _, name := range eventNames(*e) {
-			if uses[strings.ToLower(name)] == 1 {
-				s.events[name] = i
-				s.events[strings.ToLower(name)] = i
 			}
 		}
 	}
@@ -197,22 +204,11 @@ func (s *Schedule) assignKeys() {
 func (s *Schedule) sessionsNamed(name string) []string {
 	var keys []string
 	for _, e := range s.Events {
-		if slices.ContainsFunc(eventNames(e), func(n string) bool { return strings.EqualFold(n, name) }) {
+		if strings.EqualFold(e.Slug, name) || strings.EqualFold(e.ID, name) || strings.EqualFold(e.GUID, name) {
 			keys = append(keys, e.key)
 		}
 	}
 	return keys
-}
-
-// eventNames are the names a session goes by, each once.
-func eventNames(e Event) []string {
-	names := make([]string, 0, 3)
-	for _, name := range []string{e.Slug, e.ID, e.GUID} {
-		if name != "" && !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }) {
-			names = append(names, name)
-		}
-	}
-	return names
 }
 
 // compareIDs orders numeric IDs numerically and others as text.
@@ -299,11 +295,16 @@ func (s *Schedule) assignSpeakers() {
 	}
 	sortBySlug(s.Speakers, func(p Speaker) string { return p.Slug }, s.speakers)
 	for i, p := range s.Speakers {
-		key := nameKey(p.Name)
-		if _, shared := s.names[key]; shared {
-			s.names[key] = -1
-		} else {
-			s.names[key] = i
+		if base := Slug(p.Name); base != p.Slug {
+			if s.namesakes == nil {
+				s.namesakes = make(map[string][]int)
+			}
+			if len(s.namesakes[base]) == 0 {
+				if j, ok := s.speakers[base]; ok {
+					s.namesakes[base] = []int{j}
+				}
+			}
+			s.namesakes[base] = append(s.namesakes[base], i)
 		}
 	}
 }
@@ -358,11 +359,8 @@ func (s *Schedule) Speaker(slug string) (Speaker, bool) {
 // Event returns the event with the given slug, ID or GUID, in any case. A
 // name two sessions share finds neither: see assignKeys.
 func (s *Schedule) Event(key string) (Event, bool) {
-	i, ok := s.events[key]
-	if !ok {
-		i, ok = s.events[strings.ToLower(key)]
-	}
-	if !ok {
+	i, ok := s.events[strings.ToLower(key)]
+	if !ok || i < 0 {
 		return Event{}, false
 	}
 	return s.Events[i], true
