@@ -146,19 +146,29 @@ func (s *Schedule) ResolveSpeaker(value string) (Speaker, error) {
 	return Speaker{}, &NotFoundError{Kind: "speaker", Value: value, Suggestions: closest(Slug(value), slugs, 5)}
 }
 
-// findTrack is ResolveTrack without the suggestions. A name is matched
-// before its slug: "C++" is its own track even when "C" has the slug "c".
+// findTrack is ResolveTrack without the suggestions: the track with value
+// as its slug, else as its name, else with value's slug. A name comes before
+// the slug made of it: "C++" is its own track when "C" has the slug "c".
 func (s *Schedule) findTrack(value string) (Track, bool) {
 	if t, ok := s.Track(value); ok {
 		return t, true
 	}
-	key := trackKey(value)
+	if t, ok := s.trackNamed(value); ok {
+		return t, true
+	}
+	return s.Track(Slug(value))
+}
+
+// trackNamed returns the track of the given name, ignoring case, spacing
+// and Unicode normalization.
+func (s *Schedule) trackNamed(name string) (Track, bool) {
+	key := nameKey(name)
 	for _, t := range s.Tracks {
-		if trackKey(t.Name) == key {
+		if nameKey(t.Name) == key {
 			return t, true
 		}
 	}
-	return s.Track(Slug(value))
+	return Track{}, false
 }
 
 // findSpeaker is ResolveSpeaker without the suggestions. A name is matched

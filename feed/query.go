@@ -108,14 +108,14 @@ func ParseQuery(s *Schedule, raw string, filters bool) (Query, error) {
 		return Query{}, &QueryError{Param: "track/speaker", Problem: fmt.Sprintf("too many values (%d; at most %d)", n, MaxValues)}
 	}
 	for _, v := range tracks {
-		t, err := s.ResolveTrack(v)
+		t, err := resolveTrackValue(s, v)
 		if err != nil {
 			return Query{}, err
 		}
 		q.Filter.Tracks = append(q.Filter.Tracks, t.Slug)
 	}
 	for _, v := range speakers {
-		p, err := s.ResolveSpeaker(v)
+		p, err := s.ResolveSpeaker(strings.TrimSpace(v))
 		if err != nil {
 			return Query{}, err
 		}
@@ -164,8 +164,8 @@ func splitValues(param string, values []string, known func(string) bool) ([]stri
 		}
 		n := len(out)
 		for item := range strings.SplitSeq(v, ",") {
-			if item = strings.TrimSpace(item); item != "" {
-				out = append(out, item)
+			if strings.TrimSpace(item) != "" {
+				out = append(out, item) // untrimmed: its spaces may have been plus signs
 			}
 		}
 		if len(out) == n {
@@ -173,6 +173,27 @@ func splitValues(param string, values []string, known func(string) bool) ([]stri
 		}
 	}
 	return out, nil
+}
+
+// resolveTrackValue resolves a track= value as it came out of the query.
+// A "+" typed into a URL arrives as a space, and "C++" as "C  ": when the
+// value with plus signs is a track's name, that is the track, and when the
+// value as it came is another track, the request is refused rather than
+// answered with the wrong one.
+func resolveTrackValue(s *Schedule, raw string) (Track, error) {
+	v := strings.TrimSpace(raw)
+	if strings.Contains(raw, " ") {
+		plus := strings.ReplaceAll(raw, " ", "+")
+		if pt, ok := s.trackNamed(plus); ok {
+			if t, ok := s.findTrack(v); ok && t.Slug != pt.Slug {
+				return Track{}, &QueryError{Param: "track", Value: v, Problem: fmt.Sprintf(
+					"a + in a URL is a space, so this is %q or %q: write %%2B for a plus sign, or use the track's slug", t.Name, pt.Name),
+					Suggestions: []string{t.Slug, pt.Slug}}
+			}
+			return pt, nil
+		}
+	}
+	return s.ResolveTrack(v)
 }
 
 func parseZone(values []string) (*time.Location, error) {

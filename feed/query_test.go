@@ -2,7 +2,9 @@ package feed
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +140,59 @@ func TestParseQueryCommaInName(t *testing.T) {
 		}
 		if !slices.Equal(q.Filter.Speakers, tc.want) {
 			t.Errorf("ParseQuery(%q) speakers = %v, want %v", tc.raw, q.Filter.Speakers, tc.want)
+		}
+	}
+}
+
+// "+" in a query is a space: "track=C++" arrives as "C  ". It must never
+// serve track C when there is a C++.
+func TestParseQueryPlusInTrack(t *testing.T) {
+	berlin := mustZone(t, "Europe/Berlin")
+	start := time.Date(2024, 3, 30, 9, 0, 0, 0, berlin)
+	schedule := func(tracks ...string) *Schedule {
+		var events []Event
+		for i, name := range tracks {
+			events = append(events, Event{GUID: fmt.Sprintf("11111111-1111-4111-8111-%012d", i), ID: strconv.Itoa(i),
+				Start: start, Duration: time.Hour, Title: name, Track: Track{Name: name}})
+		}
+		s, err := NewSchedule(Conference{Acronym: "c", Title: "C", TimeZone: "Europe/Berlin", Location: berlin}, events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	both, plusOnly := schedule("C", "C++", "Go & Friends"), schedule("C++", "Rust")
+	tests := []struct {
+		name string
+		s    *Schedule
+		raw  string
+		want string // the track's name, or the error's text
+	}{
+		{"encoded plus", both, "track=C%2B%2B", "C++"},
+		{"the slug", both, "track=c-4c21", "C++"},
+		{"plain C", both, "track=C", "C"},
+		{"plus typed, both exist", both, "track=C++", `a + in a URL is a space, so this is "C" or "C++"`},
+		{"plus typed in a list", both, "track=C++,go-friends", `this is "C" or "C++"`},
+		{"plus typed, only C++", plusOnly, "track=C++", "C++"},
+		{"plus typed in a list, only C++", plusOnly, "track=rust,C++", "C++"},
+		{"plus as a space", both, "track=Go+%26+Friends", "Go & Friends"},
+	}
+	for _, tc := range tests {
+		q, err := ParseQuery(tc.s, tc.raw, true)
+		var got string
+		switch {
+		case err != nil:
+			got = err.Error()
+		default:
+			for _, slug := range q.Filter.Tracks {
+				tr, _ := tc.s.Track(slug)
+				if tr.Name == tc.want {
+					got = tr.Name
+				}
+			}
+		}
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s: ParseQuery(%q) = %v, %v; want %q", tc.name, tc.raw, q.Filter.Tracks, err, tc.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ package feed
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,10 +223,14 @@ func compareIDs(a, b string) int {
 }
 
 // assignTracks collects the tracks and gives each a unique slug. Names
-// that differ only in case or spacing are one track, named as first seen.
-// Other names that fold to the same slug ("C", "C#", "C++") are different
-// tracks: the first in byte order of their names gets the plain slug, the
-// others "-2", "-3", …, so a track keeps its slug when sessions move.
+// that differ only in case, spacing or Unicode normalization are one track,
+// named as first seen. Other names that fold to the same slug ("C", "C#",
+// "C++") are different tracks: the one whose name is the slug's words ("C")
+// gets the plain slug, the others the slug and a short hash of their name
+// ("c-4c21"). A track's slug depends only on its own name and on whether
+// another name shares its slug: it stays the same when sessions move, and
+// a track that comes or goes never hands its slug to another, so a
+// subscribed feed does not turn into another track's.
 func (s *Schedule) assignTracks() {
 	byKey := make(map[string]int)
 	for i := range s.Events {
@@ -234,7 +239,7 @@ func (s *Schedule) assignTracks() {
 			*t = Track{}
 			continue
 		}
-		key := trackKey(t.Name)
+		key := nameKey(t.Name)
 		j, ok := byKey[key]
 		if !ok {
 			j = len(s.Tracks)
@@ -244,29 +249,46 @@ func (s *Schedule) assignTracks() {
 			s.Tracks[j].Color = t.Color
 		}
 	}
-	order := make([]int, len(s.Tracks))
+	bases := make(map[string]int, len(s.Tracks)) // slug of a name → tracks with it
+	for _, t := range s.Tracks {
+		bases[Slug(t.Name)]++
+	}
+	order := make([]int, len(s.Tracks)) // plain slugs first, then by name
 	for j := range order {
 		order[j] = j
 	}
+	plain := func(t Track) bool {
+		base := Slug(t.Name)
+		return bases[base] == 1 || nameKey(t.Name) == strings.ReplaceAll(base, "-", " ")
+	}
 	slices.SortFunc(order, func(a, b int) int {
-		return cmp.Compare(trackKey(s.Tracks[a].Name), trackKey(s.Tracks[b].Name))
+		ta, tb := s.Tracks[a], s.Tracks[b]
+		return cmp.Or(-cmp.Compare(btoi(plain(ta)), btoi(plain(tb))), cmp.Compare(nameKey(ta.Name), nameKey(tb.Name)))
 	})
 	for n, j := range order {
 		tr := &s.Tracks[j]
-		tr.Slug = uniqueSlug(Slug(tr.Name), "track", n, s.tracks)
+		base := Slug(tr.Name)
+		if base != "" && !plain(*tr) {
+			h := fnv.New32a()
+			h.Write([]byte(nameKey(tr.Name)))
+			base += fmt.Sprintf("-%04x", h.Sum32()>>16)
+		}
+		tr.Slug = uniqueSlug(base, "track", n, s.tracks)
 		s.tracks[tr.Slug] = j
 	}
 	for i := range s.Events {
 		if t := &s.Events[i].Track; t.Name != "" {
-			*t = s.Tracks[byKey[trackKey(t.Name)]]
+			*t = s.Tracks[byKey[nameKey(t.Name)]]
 		}
 	}
 	sortBySlug(s.Tracks, func(t Track) string { return t.Slug }, s.tracks)
 }
 
-// trackKey identifies a track by its name, ignoring case and spacing.
-func trackKey(name string) string {
-	return strings.ToLower(strings.Join(strings.Fields(name), " "))
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // assignSpeakers collects the speakers in order of first appearance. A
@@ -309,8 +331,9 @@ func (s *Schedule) assignSpeakers() {
 	}
 }
 
-// nameKey identifies a person by name, ignoring case and spacing but not
-// accents: Ana Líma and Ana Lima may be two people.
+// nameKey identifies a track or a person by name, ignoring case, spacing
+// and Unicode normalization but not accents: Ana Líma and Ana Lima may be
+// two people.
 func nameKey(name string) string {
 	return strings.ToLower(strings.Join(strings.Fields(norm.NFC.String(name)), " "))
 }

@@ -145,9 +145,10 @@ func TestNewScheduleErrors(t *testing.T) {
 	}
 }
 
-// TestNewScheduleTrackSlugs: tracks are told apart by name; names that
-// fold to one slug get "-2", "-3", … by the byte order of their names, so
-// the slugs do not change when sessions move.
+// TestNewScheduleTrackSlugs: tracks are told apart by name; of names that
+// fold to one slug, the one that is the slug's words gets it, the others a
+// hash of their name, so slugs do not change when sessions move or when
+// another track with the same slug comes or goes.
 func TestNewScheduleTrackSlugs(t *testing.T) {
 	conf := testConference(t)
 	start := time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)
@@ -156,10 +157,14 @@ func TestNewScheduleTrackSlugs(t *testing.T) {
 		tracks []string // one event per name, in this order of start
 		want   []string // slug=name, sorted by slug
 	}{
-		{"languages", []string{"C", "C++", "C#"}, []string{"c=C", "c-2=C#", "c-3=C++"}},
-		{"languages moved", []string{"C#", "C++", "C"}, []string{"c=C", "c-2=C#", "c-3=C++"}},
+		{"languages", []string{"C", "C++", "C#"}, []string{"c=C", "c-4c21=C++", "c-9629=C#"}},
+		{"languages moved", []string{"C#", "C++", "C"}, []string{"c=C", "c-4c21=C++", "c-9629=C#"}},
+		{"one language fewer", []string{"C", "C++"}, []string{"c=C", "c-4c21=C++"}},
+		{"no plain name", []string{"C++", "C#"}, []string{"c-4c21=C++", "c-9629=C#"}},
 		{"case and spacing are one track", []string{"Machine  Learning", "machine learning", "C"}, []string{"c=C", "machine-learning=Machine  Learning"}},
-		{"a name like a suffixed slug", []string{"C 2", "C++", "C"}, []string{"c=C", "c-2=C 2", "c-3=C++"}},
+		{"Unicode normalization is one track", []string{"Caf\u00e9", "Cafe\u0301"}, []string{"cafe=Caf\u00e9"}},
+		{"a name like a suffixed slug", []string{"C 2", "C++", "C"}, []string{"c=C", "c-2=C 2", "c-4c21=C++"}},
+		{"a name like a hashed slug", []string{"C 4c21", "C++", "C"}, []string{"c=C", "c-4c21=C 4c21", "c-4c21-2=C++"}},
 		{"no letters", []string{"++", "#"}, []string{"track-1=#", "track-2=++"}},
 	}
 	for _, tc := range tests {
