@@ -202,9 +202,9 @@ func parseZone(values []string) (*time.Location, error) {
 	}
 	name := values[0]
 	loc, err := timezone.Load(name)
-	if err != nil && strings.Contains(strings.TrimSpace(name), " ") {
-		// A "+" typed into a URL arrives as a space: tz=Etc/GMT+5.
-		plus := strings.ReplaceAll(strings.TrimSpace(name), " ", "+")
+	if err != nil && strings.Contains(strings.TrimRight(name, " "), " ") {
+		// A "+" typed into a URL arrives as a space: tz=Etc/GMT+5, tz=+05:30.
+		plus := strings.ReplaceAll(strings.TrimRight(name, " "), " ", "+")
 		ploc, perr := timezone.Load(plus)
 		if uz, ok := errors.AsType[*timezone.UnknownZoneError](perr); perr == nil || ok && uz.Offset {
 			name, loc, err = plus, ploc, perr

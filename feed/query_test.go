@@ -74,6 +74,7 @@ func TestParseQueryErrors(t *testing.T) {
 		{"city alone", "tz=Berlin", true, false, []string{"Europe/Berlin"}},
 		{"offset zone", "tz=%2B05:30", true, false, []string{"tz=+05:30", "a UTC offset, not a time zone", "Asia/Kolkata"}},
 		{"offset typed into a URL", "tz=UTC+2", true, false, []string{"tz=UTC+2: a UTC offset"}},
+		{"bare offset typed into a URL", "tz=+05:30", true, false, []string{"tz=+05:30: a UTC offset", "Asia/Kolkata"}},
 		{"two zones", "tz=UTC&tz=Asia/Tokyo", true, false, []string{"more than once"}},
 		{"typo in parameter", "trak=rust", true, false, []string{"trak: unknown parameter", `"track"`}},
 		{"filter on a path feed", "track=rust", false, false, []string{"track: not taken here", "tz and alarm", "/feed.ics?track="}},
