@@ -1021,6 +1021,8 @@ func TestParseXMLMarkup(t *testing.T) {
 		{"text after elements", `<b>Bold</b> then text`, "Bold then text"},
 		{"escaped html", `&lt;p&gt;Escaped&lt;/p&gt;`, "Escaped"},
 		{"plain text", `Takes a List&lt;String&gt;`, "Takes a List<String>"},
+		{"only an image", `Tom &amp; Jerry<img src="x.png"/>`, "Tom & Jerry"},
+		{"unknown elements", `<speaker>Ada</speaker> &amp; <speaker>Grace</speaker>`, "Ada & Grace"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -279,9 +279,13 @@ func (x *xmlReader) textInto(dst *string) error {
 // keeps nested elements as HTML markup: a <description> may hold inline
 // XHTML (<p>, <b>, <a href>) instead of escaped HTML, and plainText turns
 // either into text. Content without elements is returned as text returns
-// it, since it may itself be escaped HTML.
+// it, since it may itself be escaped HTML. So is content whose elements
+// would not make it HTML to plainText (only <img/>, or elements HTML does
+// not know), with the text of its elements: as markup it would come out
+// with its tags and entities.
 func (x *xmlReader) markup() (string, error) {
 	var text, markup strings.Builder // markup only once an element is nested
+	var all strings.Builder          // every element's text
 	var open []bool                  // for each open nested element: whether to write its end tag
 	nested := false
 	for {
@@ -291,6 +295,7 @@ func (x *xmlReader) markup() (string, error) {
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
+			all.Write(t)
 			if nested {
 				markup.WriteString(html.EscapeString(string(t)))
 			} else {
@@ -321,6 +326,9 @@ func (x *xmlReader) markup() (string, error) {
 				s := text.String()
 				if nested {
 					s = markup.String()
+					if _, ok := htmlKind(s); !ok {
+						s = all.String()
+					}
 				}
 				return validUTF8(strings.TrimSpace(s)), nil
 			}
