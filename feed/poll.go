@@ -112,13 +112,13 @@ func (s *server) polled(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		var code, n int // once serve has answered
 		defer func() {
 			if v := recover(); v != nil {
-				// Whether the response had begun is not known here.
-				s.recovered(&statusWriter{ResponseWriter: w}, r, v, p.route, start)
+				s.recovered(&statusWriter{ResponseWriter: w, code: code, bytes: n}, r, v, p.route, start)
 			}
 		}()
-		code, n := s.serve(w, r, body, hdrCalendar, p.disposition)
+		code, n = s.serve(w, r, body, hdrCalendar, p.disposition)
 		client := ClientFamily(headerGet(r.Header, "User-Agent"))
 		c := p.countersFor(s.metrics, body.labels, r.Method, client, code)
 		c.requests.Inc()

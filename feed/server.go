@@ -192,12 +192,23 @@ func (s *server) recovered(w *statusWriter, r *http.Request, v any, route string
 	s.logPanic(r, v)
 	began := w.code != 0
 	if !began {
-		s.writeError(w, r, http.StatusInternalServerError, errorBody{Error: "internal error"})
+		s.internalError(w, r)
 	}
 	s.record(r, route, http.StatusInternalServerError, w.bytes, start)
 	if began {
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// internalError answers 500 without the headers of the response the
+// handler was preparing: a feed's length, encoding or validators would
+// describe a body the error does not have.
+func (s *server) internalError(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for _, name := range []string{"Content-Length", "Content-Encoding", "Etag", "Last-Modified", "Content-Disposition", "Vary"} {
+		delete(h, name)
+	}
+	s.writeError(w, r, http.StatusInternalServerError, errorBody{Error: "internal error"})
 }
 
 func (s *server) logPanic(r *http.Request, v any) {
@@ -217,7 +228,7 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.logPanic(r, v)
-				s.writeError(w, r, http.StatusInternalServerError, errorBody{Error: "internal error"})
+				s.internalError(w, r)
 			}
 		}()
 		next.ServeHTTP(w, r)

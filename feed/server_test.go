@@ -675,6 +675,56 @@ func TestPanicRecorded(t *testing.T) {
 	}
 }
 
+// panicOnce is a writer that panics on its first write.
+type panicOnce struct {
+	mu    sync.Mutex
+	armed bool
+	bytes.Buffer
+}
+
+func (w *panicOnce) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.armed {
+		w.armed = false
+		panic("access log broke")
+	}
+	return w.Buffer.Write(p)
+}
+
+// A poll answered from the cache that panics once its response has begun
+// is recorded as a 500 and its connection aborted, not answered twice.
+func TestPanicOnPollRecorded(t *testing.T) {
+	store, err := NewStore(miniSchedule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs bytes.Buffer
+	access := &panicOnce{}
+	h := NewServer(slog.New(slog.NewJSONHandler(&errs, nil)), store, prometheus.NewRegistry(), Options{AccessLog: NewAccessLog(access, true)})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/tracks/rust.ics", nil)) // remembered from now on
+
+	access.armed = true
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("panic %v, want the connection aborted (http.ErrAbortHandler)", v)
+			}
+		}()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tracks/rust.ics", nil))
+	}()
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != calendarType {
+		t.Errorf("status %d, Content-Type %q: the feed's response was overwritten", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	if n := strings.Count(errs.String(), `"msg":"panic serving request"`); n != 1 {
+		t.Errorf("%d panic log lines, want 1:\n%s", n, errs.String())
+	}
+	if !strings.Contains(access.String(), `"route":"/tracks/{track}.ics","status":500`) {
+		t.Errorf("access log has no 500 for the poll:\n%s", access.String())
+	}
+}
+
 // TestCacheCountsRenders: requests that fail before anything is rendered
 // are neither misses nor hits of the render cache, so typos do not skew its
 // hit ratio; a render is one miss, and serving it again a hit.
