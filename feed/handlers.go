@@ -352,11 +352,12 @@ func headerGet(h http.Header, key string) string {
 
 // Header values every response shares. Nothing may modify them in place.
 var (
-	hdrCalendar  = []string{calendarType}
-	hdrGzip      = []string{"gzip"}
-	hdrVary      = []string{"Accept-Encoding"}
-	hdrAnyOrigin = []string{"*"}
-	hdrNosniff   = []string{"nosniff"}
+	hdrCalendar   = []string{calendarType}
+	hdrGzip       = []string{"gzip"}
+	hdrVary       = []string{"Accept-Encoding"}
+	hdrAnyOrigin  = []string{"*"}
+	hdrNosniff    = []string{"nosniff"}
+	hdrExposeETag = []string{"ETag"}
 )
 
 // headerValues interns header values such as content types and feed file

@@ -155,6 +155,9 @@ func (s *server) handleScheduleJSON() http.Handler {
 			return
 		}
 		w.Header()["X-Content-Type-Options"] = hdrNosniff
+		// Scripts on organizers' sites may revalidate it themselves, and
+		// ETag is not a header they may read unless told.
+		w.Header()["Access-Control-Expose-Headers"] = hdrExposeETag
 		s.serve(w, r, body, headerValue("application/json; charset=utf-8"), nil)
 	})
 }

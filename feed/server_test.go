@@ -300,6 +300,9 @@ func TestScheduleJSON(t *testing.T) {
 	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
 	}
+	if got := resp.Header.Get("Access-Control-Expose-Headers"); got != "ETag" {
+		t.Errorf("Access-Control-Expose-Headers = %q: scripts on other sites cannot read the ETag", got)
+	}
 	var l Listing
 	if err := json.Unmarshal(body, &l); err != nil {
 		t.Fatal(err)
