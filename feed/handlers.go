@@ -472,10 +472,9 @@ func (s *server) schedule(r *http.Request) (*Schedule, string, error) {
 	return nil, "", nf
 }
 
-// rootPages are the first path segments of the routes that are not a
-// conference's.
-var rootPages = map[string]bool{"feed.ics": true, "schedule.json": true, "embed": true, "tracks": true, "speakers": true,
-	"sessions": true, "static": true, "healthz": true, "readyz": true, "metrics": true}
+// rootPages are the pages at the root that a stray slash turns into a
+// conference's path: "/feed.ics/".
+var rootPages = map[string]bool{"feed.ics": true, "schedule.json": true, "embed": true, "healthz": true, "readyz": true, "metrics": true}
 
 // conference returns the schedule of a conference by its acronym, in any case.
 func (s *server) conference(acronym string) (*Schedule, bool) {
