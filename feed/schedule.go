@@ -229,8 +229,9 @@ func compareIDs(a, b string) int {
 // gets the plain slug, the others the slug and a short hash of their name
 // ("c-4c21"). A track's slug depends only on its own name and on whether
 // another name shares its slug: it stays the same when sessions move, and
-// a track that comes or goes never hands its slug to another, so a
-// subscribed feed does not turn into another track's.
+// tracks that come or go do not shift others' suffixes. The one way a slug
+// passes to another track is when a name that is its words arrives after
+// a track that had it alone ("C" after "C++").
 func (s *Schedule) assignTracks() {
 	byKey := make(map[string]int)
 	for i := range s.Events {
