@@ -161,15 +161,32 @@ type decoder struct {
 	guids    map[string]string // GUID → where it was first seen
 
 	// Offsets that disagree with the zone tend to affect every event of a
-	// file alike, so they are reported once, with a count.
-	offsetWarning string
-	offsetCount   int
-	// So do durations that disagree with the end an event also has, and
-	// zero-length events (markers such as "doors open").
-	endWarning  string
-	endCount    int
-	zeroWarning string
-	zeroCount   int
+	// file alike, and so do durations that disagree with the end an event
+	// also has, and zero-length events (markers such as "doors open"): each
+	// is reported once, with a count.
+	offsets, ends, zeros repeated
+}
+
+// repeated is a warning that many events of a file may give alike: the
+// first is told, and how many more there were.
+type repeated struct {
+	first string
+	count int
+}
+
+// add notes one more event with the warning; msg makes the first's text.
+func (w *repeated) add(msg func() string) {
+	if w.count++; w.count == 1 {
+		w.first = msg()
+	}
+}
+
+// String is the warning, or "" when no event gave it.
+func (w repeated) String() string {
+	if w.count > 1 {
+		return w.first + fmt.Sprintf(" (and %d more events like this)", w.count-1)
+	}
+	return w.first
 }
 
 func (d *decoder) warnf(path, format string, args ...any) {
@@ -286,10 +303,9 @@ func (d *decoder) event(r *rawEvent, dy *day, roomKey string, trackColors map[st
 		return Event{}, false, err
 	}
 	if e.Duration == 0 {
-		d.zeroCount++
-		if d.zeroCount == 1 {
-			d.zeroWarning = fmt.Sprintf("%s: event %s lasts no time (ends as it starts); left out of the feeds", r.at, describe(r))
-		}
+		d.zeros.add(func() string {
+			return fmt.Sprintf("%s: event %s lasts no time (ends as it starts); left out of the feeds", r.at, describe(r))
+		})
 		return Event{}, false, nil
 	}
 	return e, true, nil
@@ -349,11 +365,10 @@ func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[
 		// duration from it, rounded), but a disagreement may be a mistake
 		// the organizer wants to hear of.
 		if dur := end.Sub(start); r.hasDurationField && dur != e.Duration {
-			d.endCount++
-			if d.endCount == 1 {
-				d.endWarning = fmt.Sprintf("%s: %s is %s after the start, but the duration is %s; using the end",
+			d.ends.add(func() string {
+				return fmt.Sprintf("%s: %s is %s after the start, but the duration is %s; using the end",
 					r.field("end").path, r.end, formatDuration(dur), strings.TrimSpace(r.duration))
-			}
+			})
 		}
 		e.Duration = end.Sub(start)
 	}
@@ -377,11 +392,10 @@ func (d *decoder) eventStart(r *rawEvent, dy *day, roomKey string) (time.Time, e
 		// refusing them would refuse schedules that render correctly.
 		if _, off := t.Zone(); hasOffset(r.date) {
 			if _, want := t.In(dy.loc).Zone(); off != want {
-				d.offsetCount++
-				if d.offsetCount == 1 {
-					d.offsetWarning = fmt.Sprintf("%s: %s has UTC offset %s, but %s is at %s then; using the instant as written",
+				d.offsets.add(func() string {
+					return fmt.Sprintf("%s: %s has UTC offset %s, but %s is at %s then; using the instant as written",
 						at.path, r.date, formatOffset(off), dy.loc, formatOffset(want))
-				}
+				})
 			}
 		}
 		return t, nil
@@ -438,23 +452,10 @@ func describe(r *rawEvent) string {
 
 // finish checks the whole schedule, builds it and stamps it.
 func (d *decoder) finish(data []byte, r result) (*Schedule, error) {
-	if d.offsetCount > 1 {
-		d.offsetWarning += fmt.Sprintf(" (and %d more events like this)", d.offsetCount-1)
-	}
-	if d.offsetWarning != "" {
-		d.warnf("", "%s", d.offsetWarning)
-	}
-	if d.endCount > 1 {
-		d.endWarning += fmt.Sprintf(" (and %d more events like this)", d.endCount-1)
-	}
-	if d.endWarning != "" {
-		d.warnf("", "%s", d.endWarning)
-	}
-	if d.zeroCount > 1 {
-		d.zeroWarning += fmt.Sprintf(" (and %d more events like this)", d.zeroCount-1)
-	}
-	if d.zeroWarning != "" {
-		d.warnf("", "%s", d.zeroWarning)
+	for _, w := range []repeated{d.offsets, d.ends, d.zeros} {
+		if w.count > 0 {
+			d.warnf("", "%s", w)
+		}
 	}
 	if len(r.events) == 0 {
 		d.warnf("", "the schedule has no events")
