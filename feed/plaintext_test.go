@@ -128,8 +128,9 @@ func FuzzPlainText(f *testing.F) {
 			t.Fatalf("plainText(%q) = %q: white space at the ends", s, got)
 		}
 		// When every '<' starts a tag and no entity can spell one, no
-		// '<' is left.
-		allTags := !strings.Contains(s, "&")
+		// '<' is left. Markdown code keeps its '<' as written ("`<A0`"),
+		// so text with backticks is left to the table tests.
+		allTags := !strings.ContainsAny(s, "&`")
 		for i := strings.IndexByte(s, '<'); i >= 0 && allTags; {
 			end, tg := readTag(s, i)
 			allTags = end > 0 && tg.name != ""
