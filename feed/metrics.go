@@ -46,15 +46,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"conference", "kind", "track", "zone", "client", "code"}),
 		cacheHits: f.NewCounter(prometheus.CounterOpts{
 			Name: "confcal_render_cache_hits_total",
-			Help: "Feed requests served from the render cache.",
+			Help: "Requests for feeds, pages and schedule.json served from the render cache.",
 		}),
 		cacheMisses: f.NewCounter(prometheus.CounterOpts{
 			Name: "confcal_render_cache_misses_total",
-			Help: "Feed requests that had to render the calendar.",
+			Help: "Renders of feeds, pages and schedule.json for the render cache.",
 		}),
 		cacheEvicts: f.NewCounter(prometheus.CounterOpts{
 			Name: "confcal_render_cache_evictions_total",
-			Help: "Rendered feeds dropped from the cache to stay within its byte budget.",
+			Help: "Rendered responses dropped from the cache to stay within its byte budget.",
 		}),
 		cacheBytes: f.NewGauge(prometheus.GaugeOpts{
 			Name: "confcal_render_cache_bytes",
