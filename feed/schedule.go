@@ -250,32 +250,17 @@ func (s *Schedule) assignTracks() {
 			s.Tracks[j].Color = t.Color
 		}
 	}
-	bases := make(map[string]int, len(s.Tracks)) // slug of a name → tracks with it
-	for _, t := range s.Tracks {
-		bases[Slug(t.Name)]++
+	names, ids := make([]string, len(s.Tracks)), make([]string, len(s.Tracks))
+	for j, t := range s.Tracks {
+		names[j], ids[j] = t.Name, nameKey(t.Name)
 	}
-	order := make([]int, len(s.Tracks)) // plain slugs first, then by name
+	order := make([]int, len(s.Tracks))
 	for j := range order {
 		order[j] = j
 	}
-	plain := func(t Track) bool {
-		base := Slug(t.Name)
-		return bases[base] == 1 || nameKey(t.Name) == strings.ReplaceAll(base, "-", " ")
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		ta, tb := s.Tracks[a], s.Tracks[b]
-		return cmp.Or(-cmp.Compare(btoi(plain(ta)), btoi(plain(tb))), cmp.Compare(nameKey(ta.Name), nameKey(tb.Name)))
-	})
-	for n, j := range order {
-		tr := &s.Tracks[j]
-		base := Slug(tr.Name)
-		if base != "" && !plain(*tr) {
-			h := fnv.New32a()
-			h.Write([]byte(nameKey(tr.Name)))
-			base += fmt.Sprintf("-%04x", h.Sum32()>>16)
-		}
-		tr.Slug = uniqueSlug(base, "track", n, s.tracks)
-		s.tracks[tr.Slug] = j
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
+	for j, slug := range uniqueSlugs(names, ids, order, "track", s.tracks) {
+		s.Tracks[j].Slug = slug
 	}
 	for i := range s.Events {
 		if t := &s.Events[i].Track; t.Name != "" {
@@ -285,35 +270,42 @@ func (s *Schedule) assignTracks() {
 	sortBySlug(s.Tracks, func(t Track) string { return t.Slug }, s.tracks)
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // assignSpeakers collects the speakers in order of first appearance. A
 // speaker is identified by the source's ID, or by name when there is none.
-// Two different people whose names fold alike get "-2", "-3", … in the order
-// they first appear, which is deterministic because events are sorted.
+// Slugs are given as uniqueSlugs gives them, hashing that identity: of two
+// people whose names fold alike, Ana Lima keeps "ana-lima" whether or not
+// Ana Líma appears first; of two Kim Parks, the first to appear keeps
+// "kim-park", and a third never shifts the second's slug.
 func (s *Schedule) assignSpeakers() {
-	byKey := make(map[string]int)
+	identity := func(p Speaker) string {
+		if p.ID == "" {
+			return "name:" + p.Name
+		}
+		return "id:" + p.ID
+	}
+	byKey := make(map[string]int) // identity → index in Speakers, plus one
+	var ids []string
+	for i := range s.Events {
+		for _, p := range s.Events[i].Speakers {
+			if key := identity(p); byKey[key] == 0 {
+				s.Speakers = append(s.Speakers, Speaker{ID: p.ID, Name: p.Name})
+				ids = append(ids, key)
+				byKey[key] = len(s.Speakers)
+			}
+		}
+	}
+	names := make([]string, len(s.Speakers))
+	order := make([]int, len(s.Speakers))
+	for j, p := range s.Speakers {
+		names[j], order[j] = p.Name, j
+	}
+	for j, slug := range uniqueSlugs(names, ids, order, "speaker", s.speakers) {
+		s.Speakers[j].Slug = slug
+	}
 	for i := range s.Events {
 		for k := range s.Events[i].Speakers {
 			p := &s.Events[i].Speakers[k]
-			key := "id:" + p.ID
-			if p.ID == "" {
-				key = "name:" + p.Name
-			}
-			j, ok := byKey[key]
-			if !ok {
-				j = len(s.Speakers)
-				byKey[key] = j
-				slug := uniqueSlug(Slug(p.Name), "speaker", len(s.Speakers), s.speakers)
-				s.Speakers = append(s.Speakers, Speaker{ID: p.ID, Name: p.Name, Slug: slug})
-				s.speakers[slug] = j
-			}
-			*p = s.Speakers[j]
+			*p = s.Speakers[byKey[identity(*p)]-1]
 		}
 	}
 	sortBySlug(s.Speakers, func(p Speaker) string { return p.Slug }, s.speakers)
@@ -330,6 +322,57 @@ func (s *Schedule) assignSpeakers() {
 			s.namesakes[base] = append(s.namesakes[base], i)
 		}
 	}
+}
+
+// uniqueSlugs gives the items named names unique slugs, records each in
+// taken (slug → index) and returns them. A name whose slug no other name
+// shares gets it. Of names that share one ("C", "C++", "C#"), the one name
+// that is the slug's words ("C") keeps it and the others get the slug and
+// a short hash of their identity in ids ("c-4c21"), so that a slug does not
+// pass from one item to another as others come and go. When two names are
+// the slug's words (two Kim Parks) the first in order keeps it. Names
+// without letters or digits become kind-N, N counting in order, which also
+// decides which of two equal hashes gets a further suffix.
+func uniqueSlugs(names, ids []string, order []int, kind string, taken map[string]int) []string {
+	bases := make([]string, len(names))
+	sharing := make(map[string]int, len(names)) // base → names with it
+	for j, name := range names {
+		bases[j] = Slug(name)
+		sharing[bases[j]]++
+	}
+	words := make(map[string]int, len(names)) // base → the first, in order, of the names that are its words
+	for _, j := range order {
+		b := bases[j]
+		if _, seen := words[b]; !seen && nameKey(names[j]) == strings.ReplaceAll(b, "-", " ") {
+			words[b] = j
+		}
+	}
+	plain := func(j int) bool {
+		w, ok := words[bases[j]]
+		return sharing[bases[j]] == 1 || ok && w == j
+	}
+	// Plain slugs first, so that a hashed or numbered one never takes one.
+	order = slices.Clone(order)
+	slices.SortStableFunc(order, func(a, b int) int { return -cmp.Compare(btoi(plain(a)), btoi(plain(b))) })
+	slugs := make([]string, len(names))
+	for n, j := range order {
+		base := bases[j]
+		if base != "" && !plain(j) {
+			h := fnv.New32a()
+			h.Write([]byte(ids[j]))
+			base += fmt.Sprintf("-%04x", h.Sum32()>>16)
+		}
+		slugs[j] = uniqueSlug(base, kind, n, taken)
+		taken[slugs[j]] = j
+	}
+	return slugs
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // nameKey identifies a track or a person by name, ignoring case, spacing

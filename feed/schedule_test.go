@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,13 +64,14 @@ func TestNewSchedule(t *testing.T) {
 		t.Errorf("event without a track has %+v", e.Track)
 	}
 
-	// Different people whose names fold alike: the first to appear in the
-	// sorted events gets the plain slug.
-	want := []string{"ana-lima=Ana Líma/2", "ana-lima-2=Ana Lima/1", "jurgen-schmidhuber=Jürgen Schmidhuber/"}
+	// Different people whose names fold alike: the one whose name is the
+	// slug's words gets it, even when the other appears first; the other
+	// gets a hash of its ID.
+	want := []string{"ana-lima=Ana Lima/1", "ana-lima-a8c3=Ana Líma/2", "jurgen-schmidhuber=Jürgen Schmidhuber/"}
 	if got := pluck(s.Speakers, func(p Speaker) string { return p.Slug + "=" + p.Name + "/" + p.ID }); !slices.Equal(got, want) {
 		t.Errorf("speakers %q, want %q", got, want)
 	}
-	if e, _ := s.Event("ten"); len(e.Speakers) != 1 || e.Speakers[0].Slug != "ana-lima" {
+	if e, _ := s.Event("ten"); len(e.Speakers) != 1 || e.Speakers[0].Slug != "ana-lima-a8c3" {
 		t.Errorf("event ten speakers %+v", e.Speakers)
 	}
 
@@ -106,10 +108,10 @@ func TestNewScheduleDeterministic(t *testing.T) {
 	}
 	for _, s := range []*Schedule{a, b} {
 		if p, _ := s.Speaker("ana-lima"); p.ID != "x" {
-			t.Errorf("ana-lima is %+v, want the one in the earlier event", p)
+			t.Errorf("ana-lima is %+v, want Ana Lima", p)
 		}
-		if p, _ := s.Speaker("ana-lima-2"); p.ID != "y" {
-			t.Errorf("ana-lima-2 is %+v", p)
+		if got := pluck(s.Speakers, func(p Speaker) string { return p.Slug + "=" + p.ID }); !slices.Equal(got, []string{"ana-lima=x", "ana-lima-e3c3=y"}) {
+			t.Errorf("speakers %q", got)
 		}
 	}
 }
@@ -194,7 +196,7 @@ func TestNewScheduleTrackSlugs(t *testing.T) {
 }
 
 // Two people whose names differ only by accents have slugs "ana-lima" and
-// "ana-lima-2"; each is found by name, and the slugs find each too.
+// "ana-lima-5a90"; each is found by name, and the slugs find each too.
 func TestResolveSpeakerByNameFirst(t *testing.T) {
 	conf := testConference(t)
 	start := time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)
@@ -215,14 +217,41 @@ func TestResolveSpeakerByNameFirst(t *testing.T) {
 		{"ana  líma", "p2"},
 		{"Ana Li\u0301ma", "p2"}, // decomposed accent
 		{"ana-lima", "p1"},
-		{"ana-lima-2", "p2"},
+		{"ana-lima-5a90", "p2"},
 		{"Kim Park", "p3"}, // a name two people share goes by its slug
-		{"kim-park-2", "p4"},
+		{"kim-park-6090", "p4"},
 	}
 	for _, tc := range tests {
 		p, err := s.ResolveSpeaker(tc.value)
 		if err != nil || p.ID != tc.wantID {
 			t.Errorf("ResolveSpeaker(%q) = %+v, %v; want %s", tc.value, p, err, tc.wantID)
 		}
+	}
+}
+
+// A namesake who arrives, even with an earlier session, takes no one's
+// slug: Ana Lima keeps "ana-lima", and Ana Líma keeps hers.
+func TestSpeakerSlugsStayWithNamesakes(t *testing.T) {
+	conf := testConference(t)
+	start := time.Date(2024, 3, 30, 10, 0, 0, 0, time.UTC)
+	ev := func(n int, id, name string) Event {
+		return Event{GUID: fmt.Sprintf("g%d", n), ID: strconv.Itoa(n), Start: start.Add(time.Duration(n) * time.Hour), Duration: time.Hour,
+			Speakers: []Speaker{{ID: id, Name: name}}}
+	}
+	slugs := func(events ...Event) map[string]string {
+		s, err := NewSchedule(conf, events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, p := range s.Speakers {
+			m[p.ID] = p.Slug
+		}
+		return m
+	}
+	before := slugs(ev(2, "p1", "Ana Lima"), ev(3, "p2", "Ana Líma"))
+	after := slugs(ev(1, "p3", "Ána Lima"), ev(2, "p1", "Ana Lima"), ev(3, "p2", "Ana Líma"))
+	if before["p1"] != "ana-lima" || after["p1"] != "ana-lima" || after["p2"] != before["p2"] || after["p3"] == "ana-lima" {
+		t.Errorf("slugs before %v, after %v", before, after)
 	}
 }
