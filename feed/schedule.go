@@ -259,7 +259,8 @@ func (s *Schedule) assignTracks() {
 		order[j] = j
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
-	for j, slug := range uniqueSlugs(names, ids, order, "track", s.tracks) {
+	slugs, _ := uniqueSlugs(names, ids, order, "track", s.tracks)
+	for j, slug := range slugs {
 		s.Tracks[j].Slug = slug
 	}
 	for i := range s.Events {
@@ -299,8 +300,13 @@ func (s *Schedule) assignSpeakers() {
 	for j, p := range s.Speakers {
 		names[j], order[j] = p.Name, j
 	}
-	for j, slug := range uniqueSlugs(names, ids, order, "speaker", s.speakers) {
+	renamed := make(map[string]string) // slug → the slug of the name, where they differ
+	slugs, bases := uniqueSlugs(names, ids, order, "speaker", s.speakers)
+	for j, slug := range slugs {
 		s.Speakers[j].Slug = slug
+		if slug != bases[j] {
+			renamed[slug] = bases[j]
+		}
 	}
 	for i := range s.Events {
 		for k := range s.Events[i].Speakers {
@@ -310,7 +316,7 @@ func (s *Schedule) assignSpeakers() {
 	}
 	sortBySlug(s.Speakers, func(p Speaker) string { return p.Slug }, s.speakers)
 	for i, p := range s.Speakers {
-		if base := Slug(p.Name); base != p.Slug {
+		if base, ok := renamed[p.Slug]; ok {
 			if s.namesakes == nil {
 				s.namesakes = make(map[string][]int)
 			}
@@ -325,7 +331,7 @@ func (s *Schedule) assignSpeakers() {
 }
 
 // uniqueSlugs gives the items named names unique slugs, records each in
-// taken (slug → index) and returns them. A name whose slug no other name
+// taken (slug → index) and returns them, with the slugs of the names. A name whose slug no other name
 // shares gets it. Of names that share one ("C", "C++", "C#"), the one name
 // that is the slug's words ("C") keeps it and the others get the slug and
 // a short hash of their identity in ids ("c-4c21"), so that a slug does not
@@ -333,17 +339,17 @@ func (s *Schedule) assignSpeakers() {
 // the slug's words (two Kim Parks) the first in order keeps it. Names
 // without letters or digits become kind-N, N counting in order, which also
 // decides which of two equal hashes gets a further suffix.
-func uniqueSlugs(names, ids []string, order []int, kind string, taken map[string]int) []string {
-	bases := make([]string, len(names))
+func uniqueSlugs(names, ids []string, order []int, kind string, taken map[string]int) (slugs, bases []string) {
+	bases = make([]string, len(names))
 	sharing := make(map[string]int, len(names)) // base → names with it
 	for j, name := range names {
 		bases[j] = Slug(name)
 		sharing[bases[j]]++
 	}
-	words := make(map[string]int, len(names)) // base → the first, in order, of the names that are its words
+	words := make(map[string]int) // shared base → the first, in order, of the names that are its words
 	for _, j := range order {
 		b := bases[j]
-		if _, seen := words[b]; !seen && nameKey(names[j]) == strings.ReplaceAll(b, "-", " ") {
+		if _, seen := words[b]; !seen && sharing[b] > 1 && nameKey(names[j]) == strings.ReplaceAll(b, "-", " ") {
 			words[b] = j
 		}
 	}
@@ -354,7 +360,7 @@ func uniqueSlugs(names, ids []string, order []int, kind string, taken map[string
 	// Plain slugs first, so that a hashed or numbered one never takes one.
 	order = slices.Clone(order)
 	slices.SortStableFunc(order, func(a, b int) int { return -cmp.Compare(btoi(plain(a)), btoi(plain(b))) })
-	slugs := make([]string, len(names))
+	slugs = make([]string, len(names))
 	for n, j := range order {
 		base := bases[j]
 		if base != "" && !plain(j) {
@@ -365,7 +371,7 @@ func uniqueSlugs(names, ids []string, order []int, kind string, taken map[string
 		slugs[j] = uniqueSlug(base, kind, n, taken)
 		taken[slugs[j]] = j
 	}
-	return slugs
+	return slugs, bases
 }
 
 func btoi(b bool) int {
