@@ -284,8 +284,7 @@ func (x *xmlReader) textInto(dst *string) error {
 // not know), with the text of its elements: as markup it would come out
 // with its tags and entities.
 func (x *xmlReader) markup() (string, error) {
-	var text, markup strings.Builder // markup only once an element is nested
-	var all strings.Builder          // every element's text
+	var text, markup strings.Builder // all character data; markup once an element is nested
 	var open []bool                  // for each open nested element: whether to write its end tag
 	nested := false
 	for {
@@ -295,11 +294,9 @@ func (x *xmlReader) markup() (string, error) {
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
-			all.Write(t)
+			text.Write(t)
 			if nested {
 				markup.WriteString(html.EscapeString(string(t)))
-			} else {
-				text.Write(t)
 			}
 		case xml.StartElement:
 			if !nested {
@@ -327,7 +324,7 @@ func (x *xmlReader) markup() (string, error) {
 				if nested {
 					s = markup.String()
 					if _, ok := htmlKind(s); !ok {
-						s = all.String()
+						s = text.String()
 					}
 				}
 				return validUTF8(strings.TrimSpace(s)), nil
