@@ -18,7 +18,7 @@ const ProductID = "-//confcal//confcal//EN"
 // display zone and the extras a subscriber asked for.
 type View struct {
 	Name    string         // what the selection is, e.g. "Spotlight"; empty for the whole schedule
-	Zone    *time.Location // display zone; time.UTC writes "Z" times and no VTIMEZONE
+	Zone    *time.Location // display zone; time.UTC writes "Z" times and no VTIMEZONE; nil is the conference's zone
 	Alarm   time.Duration  // reminder before each session; 0 for none
 	Source  string         // the feed's own URL, for SOURCE (RFC 7986); may be empty
 	Refresh time.Duration  // suggested polling interval; 0 leaves it to the client
@@ -31,7 +31,15 @@ func (v View) Title(s *Schedule) string {
 	if v.Name != "" {
 		title += " · " + v.Name
 	}
-	return title + " (times in " + zoneName(v.Zone) + ")"
+	return title + " (times in " + zoneName(v.zone(s)) + ")"
+}
+
+// zone is the display zone: Zone, or the conference's zone when Zone is nil.
+func (v View) zone(s *Schedule) *time.Location {
+	if v.Zone == nil {
+		return s.Conference.Location
+	}
+	return v.Zone
 }
 
 // zoneName is the zone's IANA name; "UTC" for UTC.
@@ -47,10 +55,7 @@ func zoneName(loc *time.Location) string {
 // view give the same bytes, so ETags are stable across replicas. Serialize
 // it with Write.
 func Calendar(s *Schedule, events []Event, v View) *ics.Calendar {
-	zone := v.Zone
-	if zone == nil {
-		zone = s.Conference.Location
-	}
+	zone := v.zone(s)
 	title := v.Title(s)
 	cal := &ics.Calendar{CalendarProperties: []ics.CalendarProperty{
 		calProp("VERSION", "2.0"),
@@ -59,7 +64,7 @@ func Calendar(s *Schedule, events []Event, v View) *ics.Calendar {
 		calProp("METHOD", "PUBLISH"),
 		calProp("NAME", title), // RFC 7986 §5.1
 		calProp("X-WR-CALNAME", title),
-		calProp("X-WR-CALDESC", description(s, v)),
+		calProp("X-WR-CALDESC", calendarDescription(s, v)),
 		calProp("X-WR-TIMEZONE", zoneName(zone)),
 	}}
 	if !s.Updated.IsZero() {
@@ -155,13 +160,13 @@ func calProp(name, value string, param ...string) ics.CalendarProperty {
 	return ics.CalendarProperty{BaseProperty: prop(name, value, param...).BaseProperty}
 }
 
-// description is the calendar's X-WR-CALDESC.
-func description(s *Schedule, v View) string {
+// calendarDescription is the calendar's X-WR-CALDESC.
+func calendarDescription(s *Schedule, v View) string {
 	what := "All sessions"
 	if v.Name != "" {
 		what = "Sessions: " + v.Name
 	}
-	desc := what + " of " + s.Conference.Title + ", times in " + zoneName(v.Zone) + "."
+	desc := what + " of " + s.Conference.Title + ", times in " + zoneName(v.zone(s)) + "."
 	if s.Conference.URL != "" {
 		desc += " " + s.Conference.URL
 	}

@@ -236,3 +236,19 @@ func TestBasicFormat(t *testing.T) {
 		}
 	}
 }
+
+// A View without a zone shows the conference's zone, and says so.
+func TestCalendarConferenceZone(t *testing.T) {
+	s := miniSchedule(t)
+	data := strings.ReplaceAll(string(render(t, Calendar(s, s.Events, View{}))), "\r\n ", "")
+	zone := s.Conference.TimeZone
+	for _, want := range []string{
+		"X-WR-CALNAME:Mini Conf 2024 (times in " + zone + ")\r\n",
+		"X-WR-CALDESC:All sessions of Mini Conf 2024\\, times in " + zone + ".",
+		"X-WR-TIMEZONE:" + zone + "\r\n", "TZID:" + zone + "\r\n",
+	} {
+		if !strings.Contains(data, want) {
+			t.Errorf("calendar lacks %q", want)
+		}
+	}
+}
