@@ -193,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// With the schedules loaded the live heap is what serving needs: a few
 	// megabytes for a conference. Polls allocate in net/http, and without
 	// a floor the collector would run dozens of times a second under load.
-	if cfg.heapFloor > 0 && os.Getenv("GOGC") == "" {
+	if cfg.heapFloor > 0 && getenv("GOGC") == "" {
 		defer gcfloor.Start(uint64(cfg.heapFloor), 100)()
 	}
 
