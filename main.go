@@ -119,7 +119,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q; schedules are given with -schedule", fs.Arg(0))
+		return c, strayArgument(fs, args[1:])
 	}
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -138,17 +138,44 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			err = fmt.Errorf("%s=%q: %w", env, v, serr)
 		}
 	})
+	if err != nil {
+		return c, err
+	}
 	c.schedules = schedules
-	if err == nil && c.heapFloor < 0 {
-		return c, fmt.Errorf("-heap-floor %d: must be 0 or more bytes", c.heapFloor)
+	return c, c.validate()
+}
+
+// validate checks what the flag types alone do not.
+func (c config) validate() error {
+	switch {
+	case c.heapFloor < 0:
+		return fmt.Errorf("-heap-floor %d: must be 0 or more bytes", c.heapFloor)
+	case c.keep <= 0:
+		return fmt.Errorf("-keep-cancelled %v: must be positive", c.keep)
+	case c.logFormat != "text" && c.logFormat != "json":
+		return fmt.Errorf("-log-format %q: use text or json", c.logFormat)
 	}
-	if err == nil && c.keep <= 0 {
-		return c, fmt.Errorf("-keep-cancelled %v: must be positive", c.keep)
+	return nil
+}
+
+// strayArgument is the error for the first argument after the flags. When
+// it follows a boolean flag it was meant as that flag's value, which the
+// flag package takes only after "=".
+func strayArgument(fs *flag.FlagSet, args []string) error {
+	stray := fs.Arg(0)
+	if i := len(args) - fs.NArg(); i > 0 {
+		name := strings.TrimLeft(args[i-1], "-")
+		if f := fs.Lookup(name); f != nil && isBoolFlag(f) {
+			return fmt.Errorf("unexpected argument %q after -%s; a boolean flag takes its value after '=': -%s=%s", stray, name, name, stray)
+		}
 	}
-	if c.logFormat != "text" && c.logFormat != "json" {
-		return c, fmt.Errorf("-log-format %q: use text or json", c.logFormat)
-	}
-	return c, err
+	return fmt.Errorf("unexpected argument %q; schedules are given with -schedule", stray)
+}
+
+// isBoolFlag reports whether f is a boolean flag, set by its name alone.
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // run wires the service and blocks until ctx is cancelled, a termination

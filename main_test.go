@@ -221,7 +221,12 @@ func TestRunFlagsAndEnv(t *testing.T) {
 		want string // in the error
 	}{
 		{"unknown flag", []string{"-nope"}, nil, "flag provided but not defined"},
-		{"stray argument", []string{"schedule.json"}, nil, `unexpected argument "schedule.json"`},
+		{"stray argument", []string{"schedule.json"}, nil, `unexpected argument "schedule.json"; schedules are given with -schedule`},
+		{"boolean flag's value after a space", []string{"-access-log", "false"}, nil,
+			`unexpected argument "false" after -access-log; a boolean flag takes its value after '=': -access-log=false`},
+		{"stray argument after a boolean flag's value", []string{"-access-log=false", "schedule.json"}, nil,
+			`unexpected argument "schedule.json"; schedules are given with -schedule`},
+		{"bad env reported before later checks", nil, map[string]string{"CONFCAL_REFRESH": "soon", "CONFCAL_LOG_FORMAT": "xml"}, "CONFCAL_REFRESH"},
 		{"bad env duration", nil, map[string]string{"CONFCAL_REFRESH": "soon"}, "CONFCAL_REFRESH"},
 		{"bad log format", []string{"-log-format", "xml"}, nil, "use text or json"},
 		{"negative heap floor", []string{"-heap-floor", "-1"}, nil, "must be 0 or more bytes"},
