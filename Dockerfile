@@ -8,7 +8,7 @@
 # .dockerignore keeps .git out of the build context, so git describe cannot
 # run in here. Without it the version is "unknown".
 
-FROM golang:1.26-bookworm AS build
+FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -472,8 +472,10 @@ func TestRunSIGHUP(t *testing.T) {
 	}
 }
 
-// TestREADMEGoVersion: the README asks for the Go release go.mod requires.
-func TestREADMEGoVersion(t *testing.T) {
+// TestGoVersionStated: the README asks for the Go release go.mod requires,
+// and the Dockerfile builds with it: the golang images do not download a
+// newer toolchain (GOTOOLCHAIN=local), so an older one would fail the build.
+func TestGoVersionStated(t *testing.T) {
 	mod, err := os.ReadFile("go.mod")
 	if err != nil {
 		t.Fatal(err)
@@ -488,5 +490,16 @@ func TestREADMEGoVersion(t *testing.T) {
 	}
 	if want := "Go " + string(m[1]) + " or newer"; !bytes.Contains(readme, []byte(want)) {
 		t.Errorf("README.md does not say %q, which go.mod requires", want)
+	}
+	dockerfile, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := regexp.MustCompile(`(?m)^FROM golang:([^-\s]+)`).FindSubmatch(dockerfile)
+	if from == nil {
+		t.Fatal("Dockerfile does not build FROM golang")
+	}
+	if string(from[1]) != string(m[1]) {
+		t.Errorf("Dockerfile builds with golang:%s, want golang:%s as go.mod requires", from[1], m[1])
 	}
 }
