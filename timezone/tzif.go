@@ -99,7 +99,7 @@ type tzif struct {
 var errTZif = errors.New("unsupported TZif data")
 
 func parseTZif(data []byte) (*tzif, error) {
-	counts := func(h []byte) (isut, isstd, leap, time, typ, char int) {
+	counts := func(h []byte) (isut, isstd, leap, transitions, typ, char int) {
 		c := func(i int) int { return int(binary.BigEndian.Uint32(h[20+4*i:])) }
 		return c(0), c(1), c(2), c(3), c(4), c(5)
 	}

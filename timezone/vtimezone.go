@@ -2,7 +2,6 @@ package timezone
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +24,8 @@ const localFormat = "20060102T150405"
 // DAYLIGHT and STANDARD follow Time.IsDST, so a zone with negative daylight
 // saving time (Europe/Dublin) has its winter as DAYLIGHT; the offsets are
 // exact either way. A zone without transitions in the span gets a single
-// STANDARD starting 19700101T000000.
+// STANDARD starting 19700101T000000 (16010101T000000 for a span that starts
+// before 1970).
 //
 // VTimezone returns nil for time.UTC (and any location named "UTC"): callers
 // write UTC times with a Z suffix and no VTIMEZONE.
@@ -90,7 +90,7 @@ type transition struct {
 }
 
 // onset is the wall-clock time at which the transition happens, in the offset
-// before it: the form RFC 5545 wants in DTSTART and RDATE.
+// before it: the form RFC 5545 wants in DTSTART.
 func (tr transition) onset() time.Time {
 	return tr.at.Add(time.Duration(tr.from) * time.Second).UTC()
 }
@@ -163,54 +163,49 @@ func buildVTimezone(loc *time.Location, first, last int) *ics.VTimezone {
 	}
 	if inSpan == 0 {
 		// No change in the span: one observance, from a date before any use.
-		abbr, off := start.In(loc).Zone()
-		base := time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
-		if start.Before(base) {
-			base = time.Date(1601, time.January, 1, 0, 0, 0, 0, time.UTC)
-		}
-		vt.Components = append(vt.Components, observance(false, base, off, off, abbr, "", nil))
+		vt.Components = append(vt.Components, openingObservance(loc, start, false))
 		return vt
 	}
 	if len(trs) > 0 && !trs[0].at.Before(start) {
 		// The zone's earliest period reaches back to the start of time: give it
 		// an explicit observance so that the span's start is covered.
-		abbr, off := start.In(loc).Zone()
-		base := time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
-		if start.Before(base) {
-			base = time.Date(1601, time.January, 1, 0, 0, 0, 0, time.UTC)
-		}
-		vt.Components = append(vt.Components, observance(start.In(loc).IsDST(), base, off, off, abbr, "", nil))
+		vt.Components = append(vt.Components, openingObservance(loc, start, start.In(loc).IsDST()))
 	}
 
 	if rules, ok := yearlyRules(trs, last); ok {
 		for _, r := range rules {
 			tr := r.first
-			vt.Components = append(vt.Components, observance(tr.isDST, tr.onset(), tr.from, tr.to, tr.abbr, r.rule.String(), nil))
+			vt.Components = append(vt.Components, observance(tr.isDST, tr.onset(), tr.from, tr.to, tr.abbr, r.rule.String()))
 		}
 		return vt
 	}
 	for _, tr := range trs {
-		vt.Components = append(vt.Components, observance(tr.isDST, tr.onset(), tr.from, tr.to, tr.abbr, "", nil))
+		vt.Components = append(vt.Components, observance(tr.isDST, tr.onset(), tr.from, tr.to, tr.abbr, ""))
 	}
 	return vt
 }
 
+// openingObservance is the observance of loc in effect at start, from a
+// date before any use: 19700101T000000, or 16010101T000000 for a start
+// before 1970.
+func openingObservance(loc *time.Location, start time.Time, isDST bool) ics.Component {
+	abbr, off := start.In(loc).Zone()
+	onset := time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
+	if start.Before(onset) {
+		onset = time.Date(1601, time.January, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return observance(isDST, onset, off, off, abbr, "")
+}
+
 // observance builds a STANDARD or DAYLIGHT sub-component. golang-ical has no
 // AddDaylight, so both are built here alike.
-func observance(isDST bool, onset time.Time, from, to int, abbr, rrule string, rdates []time.Time) ics.Component {
+func observance(isDST bool, onset time.Time, from, to int, abbr, rrule string) ics.Component {
 	var cb ics.ComponentBase
 	cb.SetProperty(ics.ComponentPropertyDtStart, onset.Format(localFormat))
 	cb.SetProperty(ics.ComponentProperty("TZOFFSETFROM"), formatOffset(from))
 	cb.SetProperty(ics.ComponentProperty("TZOFFSETTO"), formatOffset(to))
 	if rrule != "" {
 		cb.SetProperty(ics.ComponentPropertyRrule, rrule)
-	}
-	if len(rdates) > 0 {
-		vals := make([]string, len(rdates))
-		for i, d := range rdates {
-			vals[i] = d.Format(localFormat)
-		}
-		cb.SetProperty(ics.ComponentPropertyRdate, strings.Join(vals, ","))
 	}
 	if abbr != "" {
 		cb.SetProperty(ics.ComponentProperty("TZNAME"), abbr)
