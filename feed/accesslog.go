@@ -152,11 +152,7 @@ func appendDigits(b []byte, v, n int) []byte {
 // appendRemote appends the masked client address addr; the previous
 // line's is reused when the host is the same.
 func (l *AccessLog) appendRemote(b []byte, addr string) []byte {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	if host != l.host || l.masked == nil {
+	if host := clientHost(addr); host != l.host || l.masked == nil {
 		l.host = host
 		l.masked = appendMaskedHost(l.masked[:0], host)
 	}
@@ -228,18 +224,18 @@ func appendTextString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// appendMaskedAddr appends the network part of a client address (/24 for
-// IPv4, /48 for IPv6), so logs do not hold full client IPs; nothing when
-// addr is not an IP address.
-func appendMaskedAddr(b []byte, addr string) []byte {
+// clientHost is the host of a client address, with or without a port.
+func clientHost(addr string) string {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		host = addr
+		return addr
 	}
-	return appendMaskedHost(b, host)
+	return host
 }
 
-// appendMaskedHost is appendMaskedAddr for an address without a port.
+// appendMaskedHost appends the network part of a client's IP address (/24
+// for IPv4, /48 for IPv6), so logs do not hold full client IPs; nothing
+// when host is not an IP address.
 func appendMaskedHost(b []byte, host string) []byte {
 	ip, err := netip.ParseAddr(host)
 	if err != nil {

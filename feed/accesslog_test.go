@@ -25,8 +25,8 @@ func TestMaskAddr(t *testing.T) {
 		"":                        "",
 	}
 	for in, want := range tests {
-		if got := string(appendMaskedAddr(nil, in)); got != want {
-			t.Errorf("appendMaskedAddr(%q) = %q, want %q", in, got, want)
+		if got := string(appendMaskedHost(nil, clientHost(in))); got != want {
+			t.Errorf("masked %q = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -115,7 +115,7 @@ func (c *slogComparison) line(t *testing.T, a access) (got, want string) {
 	rec := slog.NewRecord(a.time, slog.LevelInfo, "request", 0)
 	rec.AddAttrs(slog.String("method", a.method), slog.String("route", a.route), slog.Int("status", a.status),
 		slog.Int("bytes", a.bytes), slog.Duration("duration", a.duration), slog.String("client", a.client),
-		slog.String("remote", string(appendMaskedAddr(nil, a.remote))))
+		slog.String("remote", string(appendMaskedHost(nil, clientHost(a.remote)))))
 	if err := h.Handle(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
