@@ -130,15 +130,19 @@ func (s *server) handleSession() http.Handler {
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "session", e.GUID, q.Zone.String(),
 			q.Alarm.String(), source}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
-			return s.render(sched, []Event{e}, View{Name: e.Title, Zone: q.Zone, Alarm: q.Alarm, Source: source})
+			out, err := s.render(sched, []Event{e}, View{Name: e.Title, Zone: q.Zone, Alarm: q.Alarm, Source: source})
+			if err != nil {
+				return nil, err
+			}
+			out.labels = [3]string{kindSession, "", zoneClass(sched, q)}
+			return out, nil
 		})
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
 		code, _ := s.serve(w, r, body, hdrCalendar, headerValue(contentDisposition("attachment", sessionKey(e)+".ics")))
-		s.metrics.feeds.WithLabelValues(sched.Conference.Acronym, kindSession, "", zoneClass(sched, q),
-			ClientFamily(r.UserAgent()), strconv.Itoa(code)).Inc()
+		s.countFeed(sched, body, r, code)
 	})
 }
 

@@ -333,13 +333,15 @@ func TestMetricsAfterRequests(t *testing.T) {
 	resp, _ := get(t, srv, http.MethodGet, "/tracks/rust.ics", nil)
 	get(t, srv, http.MethodGet, "/tracks/rust.ics", map[string]string{"If-None-Match": resp.Header.Get("ETag")})
 	get(t, srv, http.MethodGet, "/feed.ics?track=nope", nil)
+	get(t, srv, http.MethodGet, "/sessions/mini-2-borrow.ics?tz=Asia/Tokyo", map[string]string{"User-Agent": "Thunderbird/128.0"})
 	wants := []string{
 		`confcal_http_requests_total{code="200",method="GET",route="/tracks/{track}.ics"} 2`,
 		`confcal_http_requests_total{code="304",method="GET",route="/tracks/{track}.ics"} 1`,
 		`confcal_http_requests_total{code="404",method="GET",route="/feed.ics"} 1`,
 		`confcal_feed_requests_total{client="google",code="200",conference="mini2024",kind="track",track="rust",zone="conference"} 1`,
 		`confcal_feed_requests_total{client="other",code="304",conference="mini2024",kind="track",track="rust",zone="conference"} 1`,
-		`confcal_render_cache_misses_total 1`, // the first poll; the typo renders nothing
+		`confcal_feed_requests_total{client="thunderbird",code="200",conference="mini2024",kind="session",track="",zone="other"} 1`,
+		`confcal_render_cache_misses_total 2`, // the first poll and the session; the typo renders nothing
 		`confcal_render_cache_hits_total 2`,
 	}
 	// A request is counted once its response is written: the client can
