@@ -413,8 +413,9 @@ func notModified(r *http.Request, body *rendered, gz bool) (etag []string, ok bo
 		return nil, false
 	}
 	if ims := headerGet(r.Header, "If-Modified-Since"); ims != "" && !body.modified.IsZero() {
-		// A date later than now was not ours (RFC 2616 §14.25): an older
-		// release sent a schedule's date, which can be in the future.
+		// A date later than now is not a Last-Modified this server sent
+		// (RFC 2616 §14.25 calls it invalid), and comparing with it would
+		// answer 304 until then: it is ignored.
 		t, err := http.ParseTime(ims)
 		return selected, err == nil && !body.modified.After(t) && !t.After(time.Now())
 	}

@@ -48,7 +48,7 @@ type pollCounters struct {
 // polls remembers URLs that served feeds.
 type polls struct {
 	mu sync.RWMutex
-	m  map[string]*poll // by pollKey
+	m  map[string]*poll // by appendPollKey's key
 }
 
 // get returns what is remembered of the URL with the given poll key.
