@@ -127,11 +127,7 @@ func (s *Schedule) ResolveTrack(value string) (Track, error) {
 	if t, ok := s.findTrack(value); ok {
 		return t, nil
 	}
-	names := make([]string, len(s.Tracks))
-	for i, t := range s.Tracks {
-		names[i] = t.Slug
-	}
-	return Track{}, &NotFoundError{Kind: "track", Value: value, Suggestions: closest(Slug(value), names, 5)}
+	return Track{}, &NotFoundError{Kind: "track", Value: value, Suggestions: closest(Slug(value), s.trackSlugs(), 5)}
 }
 
 // ResolveSpeaker finds a speaker by slug or by name, ignoring case and accents.
@@ -139,11 +135,25 @@ func (s *Schedule) ResolveSpeaker(value string) (Speaker, error) {
 	if p, ok := s.findSpeaker(value); ok {
 		return p, nil
 	}
+	return Speaker{}, &NotFoundError{Kind: "speaker", Value: value, Suggestions: closest(Slug(value), s.speakerSlugs(), 5)}
+}
+
+// trackSlugs lists the tracks' slugs, in the schedule's order.
+func (s *Schedule) trackSlugs() []string {
+	slugs := make([]string, len(s.Tracks))
+	for i, t := range s.Tracks {
+		slugs[i] = t.Slug
+	}
+	return slugs
+}
+
+// speakerSlugs lists the speakers' slugs, in the schedule's order.
+func (s *Schedule) speakerSlugs() []string {
 	slugs := make([]string, len(s.Speakers))
 	for i, p := range s.Speakers {
 		slugs[i] = p.Slug
 	}
-	return Speaker{}, &NotFoundError{Kind: "speaker", Value: value, Suggestions: closest(Slug(value), slugs, 5)}
+	return slugs
 }
 
 // findTrack is ResolveTrack without the suggestions: the track with value

@@ -602,13 +602,9 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 
 // choices lists what a kind of value may be, for an error's hint.
 func choices(s *Schedule, kind string) string {
-	var names []string
 	switch kind {
 	case "track":
-		for _, t := range s.Tracks {
-			names = append(names, t.Slug)
-		}
-		return "tracks: " + strings.Join(names, ", ")
+		return "tracks: " + strings.Join(s.trackSlugs(), ", ")
 	case "speaker":
 		return "speakers are matched by name or slug, ignoring case and accents; /schedule.json lists all " +
 			strconv.Itoa(len(s.Speakers))
