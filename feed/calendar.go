@@ -72,14 +72,14 @@ func Calendar(s *Schedule, events []Event, v View) *ics.Calendar {
 	}
 	if v.Refresh > 0 {
 		cal.CalendarProperties = append(cal.CalendarProperties,
-			calProp("REFRESH-INTERVAL", icalDuration(v.Refresh), "VALUE", "DURATION"), // RFC 7986 §5.7
+			calPropParam("REFRESH-INTERVAL", icalDuration(v.Refresh), "VALUE", "DURATION"), // RFC 7986 §5.7
 			calProp("X-PUBLISHED-TTL", icalDuration(v.Refresh)))
 	}
 	if v.Source != "" {
-		cal.CalendarProperties = append(cal.CalendarProperties, calProp("SOURCE", v.Source, "VALUE", "URI")) // RFC 7986 §5.8
+		cal.CalendarProperties = append(cal.CalendarProperties, calPropParam("SOURCE", v.Source, "VALUE", "URI")) // RFC 7986 §5.8
 	}
 	if s.Conference.URL != "" {
-		cal.CalendarProperties = append(cal.CalendarProperties, calProp("URL", s.Conference.URL, "VALUE", "URI"))
+		cal.CalendarProperties = append(cal.CalendarProperties, calPropParam("URL", s.Conference.URL, "VALUE", "URI"))
 	}
 
 	cal.Components = make([]ics.Component, 0, len(events)+1)
@@ -130,12 +130,15 @@ var utcZone = func() *ics.VTimezone {
 	return vt
 }()
 
-// prop is a component property with at most one parameter (name, value).
-func prop(name, value string, param ...string) ics.IANAProperty {
-	p := ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: name, Value: value}}
-	if len(param) == 2 {
-		p.ICalParameters = sharedParam(param[0], param[1])
-	}
+// prop is a component property without parameters.
+func prop(name, value string) ics.IANAProperty {
+	return ics.IANAProperty{BaseProperty: ics.BaseProperty{IANAToken: name, Value: value}}
+}
+
+// propParam is a component property with one parameter, e.g. TZID=….
+func propParam(name, value, param, paramValue string) ics.IANAProperty {
+	p := prop(name, value)
+	p.ICalParameters = sharedParam(param, paramValue)
 	return p
 }
 
@@ -155,9 +158,14 @@ func sharedParam(name, value string) map[string][]string {
 	return m.(map[string][]string)
 }
 
-// calProp is a calendar property with at most one parameter (name, value).
-func calProp(name, value string, param ...string) ics.CalendarProperty {
-	return ics.CalendarProperty{BaseProperty: prop(name, value, param...).BaseProperty}
+// calProp is a calendar property without parameters.
+func calProp(name, value string) ics.CalendarProperty {
+	return ics.CalendarProperty{BaseProperty: prop(name, value).BaseProperty}
+}
+
+// calPropParam is a calendar property with one parameter, e.g. VALUE=URI.
+func calPropParam(name, value, param, paramValue string) ics.CalendarProperty {
+	return ics.CalendarProperty{BaseProperty: propParam(name, value, param, paramValue).BaseProperty}
 }
 
 // calendarDescription is the calendar's X-WR-CALDESC.
@@ -226,7 +234,7 @@ func event(s *Schedule, e Event, zone *time.Location, stamp string, alarm time.D
 		props = append(props, prop("CATEGORIES", e.Type))
 	}
 	if u := eventURL(s, e); u != "" {
-		props = append(props, prop("URL", u, "VALUE", "URI"))
+		props = append(props, propParam("URL", u, "VALUE", "URI"))
 	}
 	transp := "OPAQUE"
 	if isBreak(e) || e.Cancelled {
@@ -253,7 +261,7 @@ func dateTime(name string, t time.Time, zone *time.Location) ics.IANAProperty {
 	if zone == time.UTC || repeatedWallTime(t, zone) {
 		return prop(name, utc(t))
 	}
-	return prop(name, basicFormat(t.In(zone), false), "TZID", zone.String())
+	return propParam(name, basicFormat(t.In(zone), false), "TZID", zone.String())
 }
 
 // basicFormat writes t's wall time in the basic format of RFC 5545 §3.3.5,
