@@ -233,7 +233,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		BaseURL: cfg.baseURL, Refresh: cfg.refresh, MaxAge: cfg.maxAge, CacheBytes: cfg.cacheBytes,
 		Ready: func() bool { return !draining.Load() }, AccessLog: accessLog,
 	})
-	srv := &http.Server{
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("serving", "version", version, "addr", ln.Addr().String(), "conferences", strings.Join(store.Acronyms(), " "))
+	fmt.Fprintf(stdout, "confcal serving %s on http://%s/\n", strings.Join(store.Acronyms(), ", "), displayAddr(ln.Addr()))
+
+	// SIGHUP reloads the schedules; so does the poll timer. A HUP that
+	// arrives while one is pending is dropped: the pending reload covers it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reloadCtx, stopReload := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { reloader.Run(reloadCtx, cfg.reload, hup) })
+	defer func() { stopReload(); wg.Wait() }()
+
+	return serve(ctx, newHTTPServer(handler, logger), ln, cfg, &draining, logger)
+}
+
+// newHTTPServer is the server for handler, with timeouts and a header
+// limit for clients on the open internet.
+func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -242,36 +265,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	logger.Info("serving", "version", version, "addr", ln.Addr().String(), "conferences", strings.Join(store.Acronyms(), " "))
-	fmt.Fprintf(stdout, "confcal serving %s on http://%s/\n", strings.Join(store.Acronyms(), ", "), displayAddr(ln.Addr()))
+}
 
-	// SIGHUP reloads the schedules; so does the poll timer.
-	hup := make(chan struct{}, 1)
-	sighup := make(chan os.Signal, 1)
-	signal.Notify(sighup, syscall.SIGHUP)
-	defer signal.Stop(sighup)
-	reloadCtx, stopReload := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-reloadCtx.Done():
-				return
-			case <-sighup:
-				select {
-				case hup <- struct{}{}:
-				default: // a reload is already pending
-				}
-			}
-		}
-	})
-	wg.Go(func() { reloader.Run(reloadCtx, cfg.reload, hup) })
-	defer func() { stopReload(); wg.Wait() }()
-
+// serve serves on ln until ctx ends, then drains: /readyz answers 503 for
+// cfg.drain (draining is set), then in-flight requests get cfg.shutdown
+// to finish.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, cfg config, draining *atomic.Bool, logger *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -181,8 +182,8 @@ func (r *Reloader) Reload(ctx context.Context) error {
 }
 
 // Run reloads on every tick of interval (none when it is 0) and whenever
-// hup delivers, until ctx ends.
-func (r *Reloader) Run(ctx context.Context, interval time.Duration, hup <-chan struct{}) {
+// hup delivers (SIGHUP, with signal.Notify), until ctx ends.
+func (r *Reloader) Run(ctx context.Context, interval time.Duration, hup <-chan os.Signal) {
 	var tick <-chan time.Time
 	if interval > 0 {
 		t := time.NewTicker(interval)

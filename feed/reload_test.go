@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -306,14 +307,14 @@ func TestReloadRun(t *testing.T) {
 	}
 	r, store, _ := newTestReloader(t, path, LoadOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
-	hup := make(chan struct{})
+	hup := make(chan os.Signal)
 	done := make(chan struct{})
 	go func() { r.Run(ctx, 0, hup); close(done) }()
 	if err := os.WriteFile(path, renamed(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	hup <- struct{}{}
-	hup <- struct{}{} // the loop took the first and finished its reload before taking this one
+	hup <- syscall.SIGHUP
+	hup <- syscall.SIGHUP // the loop took the first and finished its reload before taking this one
 	if store.Default().Events[0].Title != "Welcome and opening remarks" {
 		t.Error("reload on request did not happen")
 	}
