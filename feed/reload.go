@@ -15,16 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// Source is where a schedule comes from: a file path, an http(s) URL, or
-// bytes built into the binary.
-type Source struct {
-	// Location is the path or URL; for embedded bytes, a name to show.
-	Location string
-	// Embedded holds the bytes of a built-in schedule; Location is then
-	// only a name.
-	Embedded []byte
-}
-
 // Reloader loads schedules into a Store and reloads them when asked or on a
 // timer. A new schedule is decoded and validated completely, and revised by
 // the journal, before it is swapped in; one that fails to load never
@@ -141,44 +131,49 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	var errs []error
 	for _, src := range r.sources {
 		current, _ := r.store.Get(src.acronym)
-		parsed, cond, err := r.load(ctx, src, src.parsed)
-		if errors.Is(err, errNotModified) {
-			parsed, cond, err = src.parsed, src.cond, nil
-		}
-		if err == nil {
-			err = checkNotEmptied(src, current, parsed)
-		}
-		var s *Schedule
-		switch {
-		case err != nil || parsed.Conference.Acronym != src.acronym:
-		case parsed == src.parsed && !hasCancelled(current):
-			s = current // nothing in it can expire
-		default:
-			s, err = r.journal.Apply(ctx, parsed, r.now())
-		}
-		switch {
-		case err != nil:
+		s, parsed, cond, err := r.reloadSource(ctx, src, current)
+		if err != nil {
 			r.loads.WithLabelValues(src.acronym, resultError).Inc()
 			r.logger.ErrorContext(ctx, "schedule reload failed; still serving the last good one",
 				"conference", src.acronym, "source", src.Location, "err", err)
 			errs = append(errs, err)
-		case s == nil: // parsed is for another conference
-			err := fmt.Errorf("reload %s: the schedule is now for conference %q, not %q; restart to change conferences",
-				src.Location, parsed.Conference.Acronym, src.acronym)
-			r.loads.WithLabelValues(src.acronym, resultError).Inc()
-			r.logger.ErrorContext(ctx, "schedule reload refused", "conference", src.acronym, "err", err)
-			errs = append(errs, err)
-		case s.Version == current.Version:
-			src.cond, src.parsed = cond, parsed
-			r.observe(src, resultUnchanged)
-		default:
-			src.cond, src.parsed = cond, parsed
-			r.store.Replace(s)
-			r.observe(src, resultChanged)
-			r.logLoaded(s)
+			continue
 		}
+		src.cond, src.parsed = cond, parsed
+		if s.Version == current.Version {
+			r.observe(src, resultUnchanged)
+			continue
+		}
+		r.store.Replace(s)
+		r.observe(src, resultChanged)
+		r.logLoaded(s)
 	}
 	return errors.Join(errs...)
+}
+
+// reloadSource reads src again and returns the schedule to serve for it
+// in place of current (current itself when nothing in it changes or can
+// expire), with what was parsed and the validators that read it.
+func (r *Reloader) reloadSource(ctx context.Context, src *sourceState, current *Schedule) (s, parsed *Schedule, cond validators, err error) {
+	parsed, cond, err = r.load(ctx, src, src.parsed)
+	if errors.Is(err, errNotModified) {
+		parsed, cond, err = src.parsed, src.cond, nil
+	}
+	if err != nil {
+		return nil, nil, validators{}, err
+	}
+	if err := checkNotEmptied(src, current, parsed); err != nil {
+		return nil, nil, validators{}, err
+	}
+	if a := parsed.Conference.Acronym; a != src.acronym {
+		return nil, nil, validators{}, fmt.Errorf("reload %s: the schedule is now for conference %q, not %q; restart to change conferences",
+			src.Location, a, src.acronym)
+	}
+	if parsed == src.parsed && !hasCancelled(current) {
+		return current, parsed, cond, nil // nothing in it can expire
+	}
+	s, err = r.journal.Apply(ctx, parsed, r.now())
+	return s, parsed, cond, err
 }
 
 // Run reloads on every tick of interval (none when it is 0) and whenever

@@ -12,6 +12,16 @@ import (
 	"time"
 )
 
+// Source is where a schedule comes from: a file path, an http(s) URL, or
+// bytes built into the binary.
+type Source struct {
+	// Location is the path or URL; for embedded bytes, a name to show.
+	Location string
+	// Embedded holds the bytes of a built-in schedule; Location is then
+	// only a name.
+	Embedded []byte
+}
+
 // DefaultLoadTimeout bounds fetching a schedule over HTTP when LoadOptions
 // does not set Timeout.
 const DefaultLoadTimeout = 30 * time.Second
