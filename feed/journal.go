@@ -73,14 +73,15 @@ func (o JournalOptions) logger() *slog.Logger {
 // revision is what a journal keeps of one session, stored as JSON.
 type revision struct {
 	Hash string `json:"hash"` // materialHash of the last known content
-	// Content is contentHash of the last known content; empty in records
-	// written before it was kept.
+	// Content is contentHash of the last known content. A record without
+	// it is never compared by content; the next load the session is in
+	// fills it in.
 	Content  string    `json:"content,omitempty"`
 	Sequence int       `json:"seq"`
 	Modified time.Time `json:"modified"` // when the last change was noticed
 	// Removed is when the session vanished from the source; zero while it
 	// is there. Expired says it has been cancelled for longer than
-	// KeepCancelled: it is no longer in the feeds and Event is dropped.
+	// KeepCancelled: it is left out of the feeds and Event is dropped.
 	Removed time.Time `json:"removed,omitzero"`
 	Expired bool      `json:"expired,omitempty"`
 	// Event is the last known content, to render the session cancelled

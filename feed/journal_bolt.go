@@ -97,7 +97,8 @@ func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 }
 
 // openBolt opens path and reads every record once, so that damage shows
-// now, as errJournalDamaged, rather than in the middle of a reload.
+// when the journal opens, as errJournalDamaged, rather than in the middle
+// of a reload.
 func openBolt(path string) (*bolt.DB, error) {
 	db, err := readBolt(path)
 	switch {

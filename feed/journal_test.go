@@ -822,7 +822,7 @@ func TestReloaderJournal(t *testing.T) {
 // changed back is served with the content of now and a Last-Modified that
 // grew each time, though its first renders are still cached; a client
 // that saw the change and asks If-Modified-Since gets it, and a date
-// later than now (as an older release could send) is not taken as ours.
+// later than now, invalid by RFC 2616 §14.25, is not taken as ours.
 func TestLastModifiedServed(t *testing.T) {
 	j := NewMemoryJournal(JournalOptions{Logger: discard()})
 	renamed := miniVersion(t, "vB", nil)
