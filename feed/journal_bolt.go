@@ -172,13 +172,16 @@ func recoverBolt(path string, damage error, opts JournalOptions) (*bolt.DB, erro
 	if err != nil {
 		return nil, err
 	}
-	stamp, _ := now.MarshalText()
 	err = db.Update(func(tx *bolt.Tx) error {
+		recoveredAt, err := now.MarshalText()
+		if err != nil {
+			return err
+		}
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
 		}
-		return meta.Put(keyRecovered, stamp)
+		return meta.Put(keyRecovered, recoveredAt)
 	})
 	if err != nil {
 		db.Close()
