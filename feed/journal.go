@@ -278,20 +278,25 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 	return s, ch, nil
 }
 
-// unrevised reports whether events are exactly src's events with no
-// revision of their own: none cancelled, every SEQUENCE 0 and every
-// modification time the schedule's own.
+// unrevised reports whether events are exactly src's events, none with a
+// revision of its own.
 func unrevised(src *Schedule, events []Event) bool {
 	if len(events) != len(src.Events) {
 		return false
 	}
 	for i, e := range events {
-		if e.Cancelled || e.Sequence != 0 || !e.Modified.IsZero() && !e.Modified.Equal(src.Updated) ||
-			e.GUID != src.Events[i].GUID {
+		if hasRevision(e, src.Updated) || e.GUID != src.Events[i].GUID {
 			return false
 		}
 	}
 	return true
+}
+
+// hasRevision reports whether e, in a schedule updated at updated, has a
+// revision of its own: it is cancelled, its SEQUENCE is not 0, or it was
+// modified at another time than the schedule.
+func hasRevision(e Event, updated time.Time) bool {
+	return e.Cancelled || e.Sequence != 0 || !e.Modified.IsZero() && !e.Modified.Equal(updated)
 }
 
 // sequenceFloor is the SEQUENCE of every session in a journal started
@@ -361,7 +366,7 @@ func marshalEvent(e Event) ([]byte, error) {
 func revisedVersion(source string, s *Schedule) string {
 	var h hash.Hash
 	for _, e := range s.Events {
-		if e.Sequence == 0 && !e.Cancelled && (e.Modified.IsZero() || e.Modified.Equal(s.Updated)) {
+		if !hasRevision(e, s.Updated) {
 			continue
 		}
 		if h == nil {
