@@ -148,16 +148,32 @@ func readBolt(path string) (db *bolt.DB, err error) {
 			return nil
 		}
 		return confs.ForEachBucket(func(acronym []byte) error {
-			return confs.Bucket(acronym).ForEach(func(guid, v []byte) error {
-				var r revision
-				if err := json.Unmarshal(v, &r); err != nil {
-					return fmt.Errorf("%w: conference %s, session %s: %w", errJournalDamaged, acronym, guid, err)
-				}
-				return nil
-			})
+			if _, err := readRevisions(confs.Bucket(acronym)); err != nil {
+				return fmt.Errorf("%w: conference %s, %w", errJournalDamaged, acronym, err)
+			}
+			return nil
 		})
 	})
 	return db, err
+}
+
+// readRevisions decodes a conference's bucket b into its revisions by
+// session GUID. An error names the session whose record does not decode;
+// callers mark it errJournalDamaged.
+func readRevisions(b *bolt.Bucket) (map[string]revision, error) {
+	records := make(map[string]revision)
+	err := b.ForEach(func(guid, v []byte) error {
+		var r revision
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("session %s: %w", guid, err)
+		}
+		records[string(guid)] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return records, nil
 }
 
 // recoverBolt moves the damaged file at path aside and starts a fresh
@@ -210,17 +226,11 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 			confs := tx.Bucket(bucketConferences)
 			st := journalState{records: make(map[string]revision), recovered: j.recovered}
 			if b := confs.Bucket([]byte(a)); b != nil {
-				err := b.ForEach(func(guid, v []byte) error {
-					var r revision
-					if err := json.Unmarshal(v, &r); err != nil {
-						return fmt.Errorf("%w: session %s: %w", errJournalDamaged, guid, err)
-					}
-					st.records[string(guid)] = r
-					return nil
-				})
+				records, err := readRevisions(b)
 				if err != nil {
-					return err
+					return fmt.Errorf("%w: %w", errJournalDamaged, err)
 				}
+				st.records = records
 			}
 			stamps := tx.Bucket(bucketStamps)
 			if v := stamps.Get([]byte(a)); v != nil {
