@@ -208,7 +208,8 @@ func recoverBolt(path string, damage error, opts JournalOptions) (*bolt.DB, erro
 	return db, nil
 }
 
-// Apply implements Journal, in one bbolt transaction.
+// Apply implements Journal, in one bbolt transaction: it reads the
+// conference's journal, revises s with it, and writes what changed.
 func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (revised *Schedule, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -223,22 +224,10 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 			}
 		}()
 		return j.db.Update(func(tx *bolt.Tx) error {
-			confs := tx.Bucket(bucketConferences)
-			st := journalState{records: make(map[string]revision), recovered: j.recovered}
-			if b := confs.Bucket([]byte(a)); b != nil {
-				records, err := readRevisions(b)
-				if err != nil {
-					return fmt.Errorf("%w: %w", errJournalDamaged, err)
-				}
-				st.records = records
+			st, err := j.readState(tx, a)
+			if err != nil {
+				return err
 			}
-			stamps := tx.Bucket(bucketStamps)
-			if v := stamps.Get([]byte(a)); v != nil {
-				if err := json.Unmarshal(v, &st.stamp); err != nil {
-					return fmt.Errorf("%w: stamp: %w", errJournalDamaged, err)
-				}
-			}
-			var err error
 			revised, ch, err = revise(s, st, now, j.opts.keep())
 			if err != nil {
 				return err
@@ -246,29 +235,7 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 			if len(ch.writes) == 0 && ch.stamp == nil {
 				return errNoChanges
 			}
-			if ch.stamp != nil {
-				v, err := json.Marshal(ch.stamp)
-				if err != nil {
-					return err
-				}
-				if err := stamps.Put([]byte(a), v); err != nil {
-					return err
-				}
-			}
-			b, err := confs.CreateBucketIfNotExists([]byte(a))
-			if err != nil {
-				return err
-			}
-			for _, guid := range slices.Sorted(maps.Keys(ch.writes)) {
-				v, err := json.Marshal(ch.writes[guid])
-				if err != nil {
-					return err
-				}
-				if err := b.Put([]byte(guid), v); err != nil {
-					return err
-				}
-			}
-			return nil
+			return writeChanges(tx, a, ch)
 		})
 	}()
 	if err != nil && !errors.Is(err, errNoChanges) {
@@ -276,6 +243,54 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 	}
 	ch.report(ctx, j.opts.logger(), j.changes, a)
 	return revised, nil
+}
+
+// readState reads the journal of the conference acronym from tx: its
+// revisions and its stamp. A record that does not decode is
+// errJournalDamaged.
+func (j *BoltJournal) readState(tx *bolt.Tx, acronym string) (journalState, error) {
+	st := journalState{records: make(map[string]revision), recovered: j.recovered}
+	if b := tx.Bucket(bucketConferences).Bucket([]byte(acronym)); b != nil {
+		records, err := readRevisions(b)
+		if err != nil {
+			return journalState{}, fmt.Errorf("%w: %w", errJournalDamaged, err)
+		}
+		st.records = records
+	}
+	if v := tx.Bucket(bucketStamps).Get([]byte(acronym)); v != nil {
+		if err := json.Unmarshal(v, &st.stamp); err != nil {
+			return journalState{}, fmt.Errorf("%w: stamp: %w", errJournalDamaged, err)
+		}
+	}
+	return st, nil
+}
+
+// writeChanges writes to tx what revise noticed of the conference
+// acronym: its new stamp, if any, and its changed revisions, in GUID order.
+func writeChanges(tx *bolt.Tx, acronym string, ch journalChanges) error {
+	if ch.stamp != nil {
+		v, err := json.Marshal(ch.stamp)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketStamps).Put([]byte(acronym), v); err != nil {
+			return err
+		}
+	}
+	b, err := tx.Bucket(bucketConferences).CreateBucketIfNotExists([]byte(acronym))
+	if err != nil {
+		return err
+	}
+	for _, guid := range slices.Sorted(maps.Keys(ch.writes)) {
+		v, err := json.Marshal(ch.writes[guid])
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(guid), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close implements Journal.
