@@ -162,21 +162,40 @@ func newJournalMetric(reg prometheus.Registerer) *prometheus.CounterVec {
 // and the schedule's Updated, so a first load renders exactly as without a
 // journal; a material change, a removal and a return each add 1 to SEQUENCE
 // and stamp the session with now.
+//
+// It revises the sessions of the source, then those that vanished from it,
+// builds the schedule of both, and stamps its Version.
 func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (*Schedule, journalChanges, error) {
 	now = now.UTC().Truncate(time.Second) // RFC 5545 times have seconds
 	ch := journalChanges{writes: make(map[string]revision)}
+	events, err := reviseLive(src, st, now, &ch)
+	if err != nil {
+		return nil, ch, err
+	}
+	cancelled, err := reviseVanished(src, st, now, keep, &ch)
+	if err != nil {
+		return nil, ch, err
+	}
+	s, err := revisedSchedule(src, append(events, cancelled...))
+	if err != nil {
+		return nil, ch, err
+	}
+	ch.stamp = stampVersion(s, st.stamp, now)
+	return s, ch, nil
+}
+
+// reviseLive returns the sessions of src with their revisions set, and
+// adds to ch the records that change and the counts of what did.
+func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChanges) ([]Event, error) {
 	firstSeq, firstModified := 0, src.Updated
 	if !st.recovered.IsZero() {
 		firstSeq, firstModified = sequenceFloor(st.recovered), maxTime(src.Updated, st.recovered)
 	}
-
 	events := make([]Event, 0, len(src.Events))
-	live := make(map[string]bool, 3*len(src.Events)) // GUIDs, IDs and slugs of the source
 	for _, e := range src.Events {
-		live[e.GUID], live["id:"+e.ID], live["slug:"+e.Slug] = true, true, true
 		data, err := marshalEvent(e)
 		if err != nil {
-			return nil, ch, err
+			return nil, err
 		}
 		old, known := st.records[e.GUID]
 		r := old
@@ -203,7 +222,19 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		e.Sequence, e.Modified, e.Cancelled = r.Sequence, r.Modified, false
 		events = append(events, e)
 	}
+	return events, nil
+}
 
+// reviseVanished returns, cancelled, the sessions of the journal st that
+// are not in src and whose cancellation has not expired, in GUID order. It
+// cancels those that just vanished, expires those cancelled for at least
+// keep, and adds to ch the records that change and the counts of what did.
+func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Duration, ch *journalChanges) ([]Event, error) {
+	live := make(map[string]bool, 3*len(src.Events)) // GUIDs, IDs and slugs of the source
+	for _, e := range src.Events {
+		live[e.GUID], live["id:"+e.ID], live["slug:"+e.Slug] = true, true, true
+	}
+	var events []Event
 	for _, guid := range slices.Sorted(maps.Keys(st.records)) {
 		old := st.records[guid]
 		if live[guid] || old.Expired {
@@ -226,7 +257,7 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		}
 		var e Event
 		if err := json.Unmarshal(r.Event, &e); err != nil {
-			return nil, ch, fmt.Errorf("journal of %s: session %s: %w", src.Conference.Acronym, guid, err)
+			return nil, fmt.Errorf("journal of %s: session %s: %w", src.Conference.Acronym, guid, err)
 		}
 		e.GUID, e.Sequence, e.Modified, e.Cancelled = guid, r.Sequence, r.Modified, true
 		// The source may have given a new session the old one's id or
@@ -239,43 +270,53 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 		}
 		events = append(events, e)
 	}
+	return events, nil
+}
 
-	var s *Schedule
+// revisedSchedule is the schedule of src's conference with events, the
+// revised sessions of src followed by the cancelled ones. Its Version is
+// not stamped yet.
+func revisedSchedule(src *Schedule, events []Event) (*Schedule, error) {
 	if unrevised(src, events) {
 		// Nothing to show beyond the source (a first load, or no change
 		// ever): serve the parsed schedule rather than one built again.
 		c := *src
-		s = &c
-	} else {
-		var err error
-		s, err = NewSchedule(src.Conference, events)
-		if err != nil {
-			return nil, ch, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
-		}
-		s.Updated, s.Warnings = src.Updated, src.Warnings
-		s.Version = revisedVersion(src.Version, s)
+		return &c, nil
 	}
+	s, err := NewSchedule(src.Conference, events)
+	if err != nil {
+		return nil, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
+	}
+	s.Updated, s.Warnings = src.Updated, src.Warnings
+	s.Version = revisedVersion(src.Version, s)
+	return s, nil
+}
 
+// stampVersion sets s.Revised, and ends s.Version with it, from last, the
+// journal's stamp, or from a new stamp at now when s.Version is not last's.
+// It returns the new stamp to write, or nil when last stays.
+func stampVersion(s *Schedule, last stamp, now time.Time) *stamp {
 	// Any change to what the feeds show changes the Version: a session's
 	// own, one moving to another track or leaving the feeds, the
 	// conference's. A new Version gets a new stamp, later than the last
 	// even within a second or when the clock went back, so Last-Modified
 	// never stands still or goes back while the feeds change. The first
 	// is now: the source's date may be a guess, and in the future.
+	var next *stamp
 	switch {
-	case st.stamp.Version == "":
-		ch.stamp = &stamp{Version: s.Version, Time: now}
-	case st.stamp.Version != s.Version:
-		ch.stamp = &stamp{Version: s.Version, Time: maxTime(now, st.stamp.Time.Add(time.Second))}
+	case last.Version == "":
+		next = &stamp{Version: s.Version, Time: now}
+	case last.Version != s.Version:
+		next = &stamp{Version: s.Version, Time: maxTime(now, last.Time.Add(time.Second))}
 	}
-	s.Revised = st.stamp.Time
-	if ch.stamp != nil {
-		s.Revised = ch.stamp.Time
+	s.Revised = last.Time
+	if next != nil {
+		s.Revised = next.Time
 	}
 	// Renders are cached by Version, with their Last-Modified: a schedule
 	// changed back to an earlier Version must not find the renders of then.
 	s.Version += "@" + strconv.FormatInt(s.Revised.Unix(), 10)
-	return s, ch, nil
+	return next
 }
 
 // unrevised reports whether events are exactly src's events, none with a
