@@ -152,6 +152,47 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("only the feed", func(t *testing.T) {
+		const visible = `Array.from(document.querySelectorAll("#days .session")).filter(s => s.offsetParent).length`
+		do(t, ctx, "show only the feed, with nothing picked",
+			chromedp.EmulateViewport(1280, 900),
+			chromedp.Navigate(srv.URL+"/"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+			chromedp.Click(chromedp.ID("only-feed")),
+		)
+		if n := run(t, ctx, chromedp.Evaluate[int](visible)); n != len(mini.Events) {
+			t.Errorf("with nothing picked, only the feed shows %d sessions, want all %d", n, len(mini.Events))
+		}
+		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".session.highlighted").length`)); n != 0 {
+			t.Errorf("with nothing picked, %d sessions are highlighted", n)
+		}
+		do(t, ctx, "pick a track", chromedp.Click(chromedp.ID("track-rust")))
+		if n := run(t, ctx, chromedp.Evaluate[int](visible)); n != 1 {
+			t.Errorf("the Rust track shows %d sessions, want 1", n)
+		}
+		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".session.highlighted").length`)); n != 1 {
+			t.Errorf("the Rust track highlights %d sessions, want 1", n)
+		}
+		if shown := run(t, ctx, chromedp.Evaluate[bool](`!!document.getElementById("none-in-feed").offsetParent`)); shown {
+			t.Error("the schedule says no session matches, beside a matching one")
+		}
+		// Rust and Jürgen Schmidhuber: tracks and speakers must both hold.
+		do(t, ctx, "pick a speaker who has no Rust session", chromedp.Click(chromedp.ID("speaker-jurgen-schmidhuber")))
+		if n := run(t, ctx, chromedp.Evaluate[int](visible)); n != 0 {
+			t.Errorf("an empty selection shows %d sessions", n)
+		}
+		if shown := run(t, ctx, chromedp.Evaluate[bool](`!!document.getElementById("none-in-feed").offsetParent`)); !shown {
+			t.Error("an empty selection leaves the schedule blank without a word")
+		}
+		do(t, ctx, "show every session again", chromedp.Click(chromedp.ID("only-feed")))
+		if n := run(t, ctx, chromedp.Evaluate[int](visible)); n != len(mini.Events) {
+			t.Errorf("the whole schedule shows %d sessions, want %d", n, len(mini.Events))
+		}
+		if shown := run(t, ctx, chromedp.Evaluate[bool](`!!document.getElementById("none-in-feed").offsetParent`)); shown {
+			t.Error("the whole schedule says no session matches")
+		}
+	})
+
 	t.Run("narrow", func(t *testing.T) {
 		for _, path := range []string{"/", "/dynn2022/"} {
 			do(t, ctx, "open "+path+" at 375 px",

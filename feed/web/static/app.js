@@ -241,22 +241,37 @@ document.documentElement.classList.add("js");
         '" width="100%" height="600" loading="lazy"></iframe>';
       document.getElementById("embed-preview").href = embed;
 
-      // Mark the sessions the feed holds (Filter.matches).
+      // Mark the sessions the feed holds (Filter.matches): every session
+      // when nothing is picked. Only a selection highlights its sessions.
       var count = 0;
+      var filtered = tracks.length > 0 || speakers.length > 0;
       var schedule = document.getElementById("schedule");
       Array.prototype.forEach.call(schedule.querySelectorAll(".session"), function (s) {
         var t = s.getAttribute("data-track");
         var ps = (s.getAttribute("data-speakers") || "").split(" ").filter(Boolean);
         var inFeed = (!tracks.length || tracks.indexOf(t) >= 0) &&
           (!speakers.length || ps.some(function (p) { return speakers.indexOf(p) >= 0; }));
-        var selected = inFeed && (tracks.length > 0 || speakers.length > 0);
-        s.classList.toggle("in-feed", selected);
+        s.classList.toggle("in-feed", inFeed);
+        s.classList.toggle("highlighted", inFeed && filtered);
         if (inFeed) { count++; }
       });
       Array.prototype.forEach.call(schedule.querySelectorAll(".slot, .day"), function (el) {
         el.classList.toggle("none-in-feed", !el.querySelector(".session.in-feed"));
       });
+      feedCount = count;
       document.getElementById("feed-count").textContent = count === 1 ? "1 session" : count + " sessions";
+      showOnlyFeed();
+    }
+
+    // With "only the sessions in my feed" ticked, the schedule hides the
+    // others, and says so when none is left.
+    var only = document.getElementById("only-feed");
+    var feedCount = 0;
+    function showOnlyFeed() {
+      var on = !!(only && only.checked);
+      document.getElementById("schedule").classList.toggle("only-feed", on);
+      var none = document.getElementById("none-in-feed");
+      if (none) { none.hidden = !on || feedCount > 0; }
     }
 
     form.addEventListener("submit", function (e) { e.preventDefault(); });
@@ -290,12 +305,7 @@ document.documentElement.classList.add("js");
       });
     }
 
-    var only = document.getElementById("only-feed");
-    if (only) {
-      only.addEventListener("change", function () {
-        document.getElementById("schedule").classList.toggle("only-feed", only.checked);
-      });
-    }
+    if (only) { only.addEventListener("change", showOnlyFeed); }
 
     [["copy-url", "feed-url", "copy-url-status"], ["copy-embed", "embed-snippet", "copy-embed-status"]].forEach(function (ids) {
       var button = document.getElementById(ids[0]);
