@@ -152,7 +152,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("only the feed", func(t *testing.T) {
+	t.Run("selection", func(t *testing.T) {
 		const visible = `Array.from(document.querySelectorAll("#days .session")).filter(s => s.offsetParent).length`
 		do(t, ctx, "show only the feed, with nothing picked",
 			chromedp.EmulateViewport(1280, 900),
@@ -184,7 +184,44 @@ func TestBrowser(t *testing.T) {
 		if shown := run(t, ctx, chromedp.Evaluate[bool](`!!document.getElementById("none-in-feed").offsetParent`)); !shown {
 			t.Error("an empty selection leaves the schedule blank without a word")
 		}
-		do(t, ctx, "show every session again", chromedp.Click(chromedp.ID("only-feed")))
+		// The builder says how tracks and speakers combine, warns of an
+		// empty feed and offers no link to it.
+		if rule := run(t, ctx, chromedp.Text(chromedp.ID("feed-rule"))); !strings.Contains(rule, "in this track and by this speaker") {
+			t.Errorf("the rule reads %q", rule)
+		}
+		if warning := run(t, ctx, chromedp.Text(chromedp.ID("feed-empty"))); !strings.Contains(warning, "No session") {
+			t.Errorf("an empty selection warns %q", warning)
+		}
+		links := []string{"link-webcal", "link-apple", "link-google", "link-outlook", "link-office", "link-download"}
+		const linkState = `(id => { const a = document.getElementById(id);
+			return (a.hasAttribute("href") ? "href" : "") + (a.getAttribute("aria-disabled") === "true" ? "disabled" : ""); })`
+		for _, id := range links {
+			if got := run(t, ctx, chromedp.Evaluate[string](linkState+`("`+id+`")`)); got != "disabled" {
+				t.Errorf("%s of an empty feed: %q, want disabled without href", id, got)
+			}
+		}
+		if disabled := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("copy-url").disabled`)); !disabled {
+			t.Error("the URL of an empty feed can be copied")
+		}
+		do(t, ctx, "add a track the speaker has sessions in", chromedp.Click(chromedp.ID("track-go-friends")))
+		if rule := run(t, ctx, chromedp.Text(chromedp.ID("feed-rule"))); !strings.Contains(rule, "in one of these tracks and by this speaker") {
+			t.Errorf("the rule reads %q", rule)
+		}
+		if warning := run(t, ctx, chromedp.Text(chromedp.ID("feed-empty"))); warning != "" {
+			t.Errorf("a feed of 2 sessions warns %q", warning)
+		}
+		for _, id := range links {
+			if got := run(t, ctx, chromedp.Evaluate[string](linkState+`("`+id+`")`)); got != "href" {
+				t.Errorf("%s of a feed with sessions: %q, want an enabled link", id, got)
+			}
+		}
+		if disabled := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("copy-url").disabled`)); disabled {
+			t.Error("the URL of a feed with sessions cannot be copied")
+		}
+		do(t, ctx, "show every session again",
+			chromedp.Click(chromedp.ID("track-go-friends")),
+			chromedp.Click(chromedp.ID("only-feed")),
+		)
 		if n := run(t, ctx, chromedp.Evaluate[int](visible)); n != len(mini.Events) {
 			t.Errorf("the whole schedule shows %d sessions, want %d", n, len(mini.Events))
 		}

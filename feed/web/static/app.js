@@ -197,10 +197,36 @@ document.documentElement.classList.add("js");
         "Your browser does not tell its time zone") + ": times are in the conference’s zone, " + tz.value + ", until you pick yours.";
     }
 
+    var ruleHint = document.getElementById("feed-rule") ? document.getElementById("feed-rule").textContent : "";
+
     function checked(name) {
       return Array.prototype.filter.call(form.querySelectorAll('input[name="' + name + '"]'), function (el) {
         return el.checked;
       });
+    }
+
+    // rule says which sessions a selection gives: tracks are alternatives,
+    // speakers too, and picked together both must hold (Filter.matches).
+    function rule(tracks, speakers) {
+      var where = tracks.length === 1 ? "in this track" : "in one of these tracks";
+      var who = speakers.length === 1 ? "by this speaker" : "by one of these speakers";
+      if (tracks.length && speakers.length) { return "sessions " + where + " and " + who; }
+      if (tracks.length) { return "sessions " + where; }
+      if (speakers.length) { return "sessions " + who; }
+      return "";
+    }
+
+    // setLink points a subscribe or download link at href, or disables it
+    // when the feed has no session to give.
+    function setLink(id, href, enabled) {
+      var a = document.getElementById(id);
+      if (enabled) {
+        a.href = href;
+        a.removeAttribute("aria-disabled");
+      } else {
+        a.removeAttribute("href");
+        a.setAttribute("aria-disabled", "true");
+      }
     }
 
     function update() {
@@ -210,36 +236,6 @@ document.documentElement.classList.add("js");
       var speakers = sortedUnique(speakerBoxes.map(function (el) { return el.value; }));
       var zone = tz.value;
       var feed = base + join(feedPath(tracks, speakers), feedQuery(zone, conferenceZone, alarm.value));
-
-      // The selection's name, as Schedule.Name writes it.
-      var byValue = function (a, b) { return a.value < b.value ? -1 : a.value > b.value ? 1 : 0; };
-      var name = trackBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
-      var who = speakerBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
-      if (who) { name = name ? name + " · " + who : who; }
-      var calName = name ? title + " · " + name : title;
-
-      url.value = feed;
-      document.getElementById("feed-name").textContent = name || "the whole schedule";
-      document.getElementById("link-webcal").href = webcal(feed);
-      document.getElementById("link-apple").href = webcal(feed);
-      document.getElementById("link-google").href = "https://calendar.google.com/calendar/r?cid=" + queryEscape(feed);
-      var outlook = "/calendar/0/addfromweb?url=" + queryEscape(feed) + "&name=" + queryEscape(calName);
-      document.getElementById("link-outlook").href = "https://outlook.live.com" + outlook;
-      document.getElementById("link-office").href = "https://outlook.office.com" + outlook;
-      document.getElementById("link-download").href = feed;
-
-      // The embed takes the same filter; a zone only when one was chosen,
-      // so that visitors otherwise see their own.
-      var ev = {};
-      if (tracks.length) { ev.track = tracks.join(","); }
-      if (speakers.length) { ev.speaker = speakers.join(","); }
-      if (zoneChosen && zone !== conferenceZone) { ev.tz = zone; }
-      var eq = encodeQuery(ev);
-      var embed = base + "/embed" + (eq ? "?" + eq : "");
-      document.getElementById("embed-snippet").value = '<iframe src="' + embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
-        '" title="' + (title + " schedule").replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
-        '" width="100%" height="600" loading="lazy"></iframe>';
-      document.getElementById("embed-preview").href = embed;
 
       // Mark the sessions the feed holds (Filter.matches): every session
       // when nothing is picked. Only a selection highlights its sessions.
@@ -261,6 +257,51 @@ document.documentElement.classList.add("js");
       feedCount = count;
       document.getElementById("feed-count").textContent = count === 1 ? "1 session" : count + " sessions";
       showOnlyFeed();
+
+      var ruleText = document.getElementById("feed-rule");
+      if (ruleText) {
+        var r = rule(tracks, speakers);
+        ruleText.textContent = r ? "Your feed holds the " + r + "." : ruleHint;
+      }
+      // A selection of no session would make an empty feed: say so, and
+      // offer no link to it. The whole schedule is offered even before it
+      // has sessions.
+      var ok = count > 0 || !filtered;
+      document.getElementById("feed-empty").textContent = ok ? "" :
+        "No session is " + rule(tracks, speakers).replace(/^sessions /, "") +
+        ": this feed would stay empty. Pick another track or speaker.";
+
+      // The selection's name, as Schedule.Name writes it.
+      var byValue = function (a, b) { return a.value < b.value ? -1 : a.value > b.value ? 1 : 0; };
+      var name = trackBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
+      var who = speakerBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
+      if (who) { name = name ? name + " · " + who : who; }
+      var calName = name ? title + " · " + name : title;
+
+      url.value = feed;
+      document.getElementById("feed-name").textContent = name || "the whole schedule";
+      setLink("link-webcal", webcal(feed), ok);
+      setLink("link-apple", webcal(feed), ok);
+      setLink("link-google", "https://calendar.google.com/calendar/r?cid=" + queryEscape(feed), ok);
+      var outlook = "/calendar/0/addfromweb?url=" + queryEscape(feed) + "&name=" + queryEscape(calName);
+      setLink("link-outlook", "https://outlook.live.com" + outlook, ok);
+      setLink("link-office", "https://outlook.office.com" + outlook, ok);
+      setLink("link-download", feed, ok);
+      var copyURL = document.getElementById("copy-url");
+      if (copyURL) { copyURL.disabled = !ok; }
+
+      // The embed takes the same filter; a zone only when one was chosen,
+      // so that visitors otherwise see their own.
+      var ev = {};
+      if (tracks.length) { ev.track = tracks.join(","); }
+      if (speakers.length) { ev.speaker = speakers.join(","); }
+      if (zoneChosen && zone !== conferenceZone) { ev.tz = zone; }
+      var eq = encodeQuery(ev);
+      var embed = base + "/embed" + (eq ? "?" + eq : "");
+      document.getElementById("embed-snippet").value = '<iframe src="' + embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
+        '" title="' + (title + " schedule").replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
+        '" width="100%" height="600" loading="lazy"></iframe>';
+      document.getElementById("embed-preview").href = embed;
     }
 
     // With "only the sessions in my feed" ticked, the schedule hides the
