@@ -123,7 +123,7 @@ func TestBrowser(t *testing.T) {
 		for id, want := range map[string]string{
 			"link-webcal":   webcal,
 			"link-apple":    webcal,
-			"link-google":   "https://calendar.google.com/calendar/r?cid=" + url.QueryEscape(feedURL),
+			"link-google":   "https://calendar.google.com/calendar/render?cid=" + url.QueryEscape(webcal),
 			"link-outlook":  "https://outlook.live.com/calendar/0/addfromweb?url=" + url.QueryEscape(feedURL) + "&name=" + name,
 			"link-office":   "https://outlook.office.com/calendar/0/addfromweb?url=" + url.QueryEscape(feedURL) + "&name=" + name,
 			"link-download": feedURL,

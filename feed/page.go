@@ -342,10 +342,13 @@ func newFeedLinks(feed string) feedLinks {
 	return feedLinks{HTTPS: feed, Webcal: template.URL(webcal(feed))}
 }
 
-// Google is the link that adds the feed in Google Calendar. Google may
-// refuse it; its settings page (googleAddByURL) takes the URL pasted.
+// Google is the link that adds the feed in Google Calendar. The link is
+// not documented: Google reads a cid that is an https URL as an account's
+// address and refuses it, but subscribes to a webcal URL escaped whole.
+// Google may still refuse it, so the page also tells how to paste the URL
+// at Settings → Add calendar → From URL.
 func (l feedLinks) Google() string {
-	return "https://calendar.google.com/calendar/r?cid=" + url.QueryEscape(l.HTTPS)
+	return "https://calendar.google.com/calendar/render?cid=" + url.QueryEscape(string(l.Webcal))
 }
 
 // Outlook is the link that subscribes to the feed in Outlook on the web,

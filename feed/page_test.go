@@ -66,7 +66,8 @@ func TestPage(t *testing.T) {
 		"Google Calendar refreshes subscriptions only every several hours", "one-time copy", "updates itself",
 		"https://calendar.google.com/calendar/r/settings/addbyurl", `download="mini2024.ics"`,
 		`value="` + srv.URL + `/feed.ics"`, `href="webcal://` + strings.TrimPrefix(srv.URL, "http://") + `/feed.ics"`,
-		"https://calendar.google.com/calendar/r?cid=" + html.EscapeString(strings.ReplaceAll(strings.ReplaceAll(srv.URL, ":", "%3A"), "/", "%2F")) + "%2Ffeed.ics",
+		// Google takes the feed by its webcal URL, escaped whole.
+		"https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F" + strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "%3A") + "%2Ffeed.ics",
 		"https://outlook.live.com/calendar/0/addfromweb?url=", "https://outlook.office.com/calendar/0/addfromweb?url=",
 		`&lt;iframe src="` + srv.URL + `/embed"`,
 		`<option value="Europe/Berlin" selected>`, `<option value="UTC">`, `<option value="America/New_York">America/New York</option>`,

@@ -282,7 +282,8 @@ document.documentElement.classList.add("js");
       document.getElementById("feed-name").textContent = name || "the whole schedule";
       setLink("link-webcal", webcal(feed), ok);
       setLink("link-apple", webcal(feed), ok);
-      setLink("link-google", "https://calendar.google.com/calendar/r?cid=" + queryEscape(feed), ok);
+      // Google refuses a cid that is an https URL (feedLinks.Google).
+      setLink("link-google", "https://calendar.google.com/calendar/render?cid=" + queryEscape(webcal(feed)), ok);
       var outlook = "/calendar/0/addfromweb?url=" + queryEscape(feed) + "&name=" + queryEscape(calName);
       setLink("link-outlook", "https://outlook.live.com" + outlook, ok);
       setLink("link-office", "https://outlook.office.com" + outlook, ok);
