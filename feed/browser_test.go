@@ -41,7 +41,8 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parse the DyNN fixture: %v", err)
 	}
-	schedules = append(schedules, dynn)
+	edge := edgeSchedule(t)
+	schedules = append(schedules, dynn, edge)
 	srv := newPageServer(t, schedules...)
 
 	shots := os.Getenv("CONFCAL_SCREENSHOTS")
@@ -228,6 +229,51 @@ func TestBrowser(t *testing.T) {
 		if shown := run(t, ctx, chromedp.Evaluate[bool](`!!document.getElementById("none-in-feed").offsetParent`)); shown {
 			t.Error("the whole schedule says no session matches")
 		}
+	})
+
+	t.Run("cancelled", func(t *testing.T) {
+		// The lowest contrast of the text of cancelled sessions against
+		// their background, the opacity of the element and its ancestors
+		// applied (WCAG 2 relative luminance).
+		const lowest = `(() => {
+			const rgba = c => c.match(/[\d.]+/g).map(Number);
+			const lum = ([r, g, b]) => {
+				const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+				return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+			};
+			const background = el => {
+				for (; el; el = el.parentElement) {
+					const c = rgba(getComputedStyle(el).backgroundColor);
+					if (c.length < 4 || c[3] > 0) return c;
+				}
+				return [255, 255, 255];
+			};
+			const opacity = el => { let o = 1; for (; el; el = el.parentElement) o *= +getComputedStyle(el).opacity; return o; };
+			let min = 21;
+			for (const el of document.querySelectorAll(".session.cancelled, .session.cancelled *")) {
+				if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+				const bg = background(el), o = opacity(el);
+				const fg = rgba(getComputedStyle(el).color).slice(0, 3).map((v, i) => o * v + (1 - o) * bg[i]);
+				const [a, b] = [lum(fg), lum(bg)];
+				min = Math.min(min, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+			}
+			return min;
+		})()`
+		for _, scheme := range []string{"light", "dark"} {
+			do(t, ctx, "open a cancelled session in "+scheme+" mode",
+				cdpStep(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}),
+				chromedp.Navigate(srv.URL+"/edge/"),
+				chromedp.WaitVisible(chromedp.ID("tz")),
+			)
+			if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".session.cancelled .badge.cancelled").length`)); n != 1 {
+				t.Fatalf("%d cancelled badges, want 1", n)
+			}
+			if c := run(t, ctx, chromedp.Evaluate[float64](lowest)); c < 4.5 {
+				t.Errorf("in %s mode, text of a cancelled session has a contrast of %.2f:1, below 4.5:1", scheme, c)
+			}
+		}
+		do(t, ctx, "stop emulating the colour scheme", cdpStep(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}))
 	})
 
 	t.Run("narrow", func(t *testing.T) {

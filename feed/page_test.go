@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -47,6 +48,33 @@ func hostileSchedule(t *testing.T) *Schedule {
 		t.Fatal(err)
 	}
 	s.Version = "evil-version"
+	return s
+}
+
+// edgeSchedule is a small schedule of the cases the page must show with
+// care: names in right-to-left scripts, a session across midnight, a
+// cancelled one, a title with quotes and a link that is not a web page.
+func edgeSchedule(t testing.TB) *Schedule {
+	t.Helper()
+	berlin := mustZone(t, "Europe/Berlin")
+	at := func(day, hour, minute int) time.Time { return time.Date(2024, 6, day, hour, minute, 0, 0, berlin) }
+	arabic, c := Track{Name: "العربية"}, Track{Name: "C"}
+	ana := Speaker{ID: "e1", Name: "Ana Lima"}
+	events := []Event{
+		{GUID: "e0000000-0000-4000-8000-000000000001", ID: "1", Start: at(1, 9, 0), Duration: 30 * time.Minute,
+			Title: "Pointers in C", Track: c, Speakers: []Speaker{ana}, URL: "javascript:alert(1)", Abstract: "Arrays decay."},
+		{GUID: "e0000000-0000-4000-8000-000000000002", ID: "2", Start: at(1, 10, 0), Duration: 30 * time.Minute,
+			Title: "Dropped talk", Track: c, Speakers: []Speaker{ana}, URL: "https://edge.example.org/talk/2", Cancelled: true},
+		{GUID: "e0000000-0000-4000-8000-000000000003", ID: "3", Start: at(1, 23, 30), Duration: 90 * time.Minute,
+			Title: "مقدمة في البرمجة", Track: arabic, URL: "https://edge.example.org/talk/3",
+			Speakers: []Speaker{{ID: "e2", Name: "محمد الأحمد"}, {ID: "e3", Name: "דוד כהן"}}},
+	}
+	s, err := NewSchedule(Conference{Acronym: "edge", Title: `Say "hi" & <co>`, TimeZone: "Europe/Berlin", Location: berlin}, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Version = "edge-version"
+	s.Updated = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	return s
 }
 
