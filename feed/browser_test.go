@@ -355,8 +355,8 @@ func TestBrowser(t *testing.T) {
 // viewer's zone by an old name, as Chrome and Node do (Asia/Calcutta for
 // Asia/Kolkata, Europe/Kiev for Europe/Kyiv): the builder must still
 // preselect the zone, by the name the selector lists, and the feed links
-// must carry it. A zone the selector lacks leaves the conference's zone,
-// and the hint says so.
+// must carry it; the embed must name it so too. A zone the selector lacks
+// leaves the conference's zone, and the hint says so.
 func TestBrowserZoneNames(t *testing.T) {
 	requireChromium(t)
 	srv := newPageServer(t, miniSchedule(t))
@@ -425,6 +425,15 @@ func TestBrowserZoneNames(t *testing.T) {
 			}
 			if tc.hint != "" && !strings.Contains(hint, conference) {
 				t.Errorf("hint %q does not name the conference's zone %s", hint, conference)
+			}
+			// The embed names the viewer's zone as the page does.
+			do(t, ctx, "open the embed",
+				chromedp.Navigate("about:blank"),
+				chromedp.Navigate(srv.URL+"/embed"+tc.fragment),
+				chromedp.WaitVisible(chromedp.ID("days")),
+			)
+			if shown := run(t, ctx, chromedp.Text(chromedp.ID("zone-name"))); shown != tc.want {
+				t.Errorf("the embed is in %q, want %q", shown, tc.want)
 			}
 			if tc.override != "" {
 				do(t, ctx, "stop emulating "+tc.override,

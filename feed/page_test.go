@@ -355,12 +355,17 @@ func TestPageZoneAliases(t *testing.T) {
 	srv := newPageServer(t, miniSchedule(t))
 	_, body := get(t, srv, http.MethodGet, "/", nil)
 	page := string(body)
-	const open = `<script type="application/json" id="zone-aliases">`
-	_, rest, ok := strings.Cut(page, open)
-	data, _, closed := strings.Cut(rest, "</script>")
-	if !ok || !closed {
-		t.Fatalf("page lacks %s…</script>", open)
+	// The embed finds the viewer's zone by the same map; asked for a zone,
+	// it needs none.
+	_, embed := get(t, srv, http.MethodGet, "/embed", nil)
+	_, fixed := get(t, srv, http.MethodGet, "/embed?tz=Asia/Tokyo", nil)
+	if a, b := aliasData(t, page), aliasData(t, string(embed)); a != b {
+		t.Errorf("the embed's zone aliases differ from the page's: %s", b)
 	}
+	if strings.Contains(string(fixed), `id="zone-aliases"`) {
+		t.Error("an embed in a fixed zone carries the zone aliases")
+	}
+	data := aliasData(t, page)
 	var aliases map[string]string
 	if err := json.Unmarshal([]byte(data), &aliases); err != nil {
 		t.Fatalf("zone aliases: %v: %s", err, data)
@@ -390,6 +395,18 @@ func TestPageZoneAliases(t *testing.T) {
 	if len(data) > 6<<10 {
 		t.Errorf("zone aliases take %d bytes, want at most 6 KiB", len(data))
 	}
+}
+
+// aliasData is the JSON of the zone aliases in page.
+func aliasData(t *testing.T, page string) string {
+	t.Helper()
+	const open = `<script type="application/json" id="zone-aliases">`
+	_, rest, ok := strings.Cut(page, open)
+	data, _, closed := strings.Cut(rest, "</script>")
+	if !ok || !closed {
+		t.Fatalf("page lacks %s…</script>", open)
+	}
+	return data
 }
 
 func TestTrackColor(t *testing.T) {

@@ -80,28 +80,36 @@ document.documentElement.classList.add("js");
     }
   }
 
-  // listedZone is the value of the option of select that stands for zone:
-  // the option of that name in any case, else the one the page names as an
-  // alias of zone in #zone-aliases. Browsers report some zones by old names
-  // (Chrome says Asia/Calcutta for Asia/Kolkata, Europe/Kiev for Europe/Kyiv),
-  // and the select lists Etc/UTC as UTC. The result is "" when no option
-  // stands for zone.
+  // aliases maps other names of zones, in lower case, to the names the
+  // page lists them by, as the page gives them in #zone-aliases.
+  var aliases = null;
+
+  // canonicalZone is the name the page lists zone by, in any case: browsers
+  // report some zones by old names (Chrome says Asia/Calcutta for
+  // Asia/Kolkata, Europe/Kiev for Europe/Kyiv), and the page lists Etc/UTC
+  // as UTC. Other names are returned as they are.
+  function canonicalZone(zone) {
+    if (!aliases) {
+      aliases = Object.create(null);
+      var data = document.getElementById("zone-aliases");
+      var given = {};
+      try {
+        given = JSON.parse(data ? data.textContent : "{}") || {};
+      } catch (e) {
+        given = {};
+      }
+      Object.keys(given).forEach(function (alias) { aliases[alias.toLowerCase()] = String(given[alias]); });
+    }
+    return aliases[zone.toLowerCase()] || zone;
+  }
+
+  // listedZone is the value of the option of select that stands for zone,
+  // by its name in any case or by the name the page lists it by
+  // (canonicalZone); "" when no option stands for zone.
   function listedZone(select, zone) {
     var byName = Object.create(null);
     Array.prototype.forEach.call(select.options, function (o) { byName[o.value.toLowerCase()] = o.value; });
-    var data = document.getElementById("zone-aliases");
-    var aliases = {};
-    try {
-      aliases = JSON.parse(data ? data.textContent : "{}") || {};
-    } catch (e) {
-      aliases = {};
-    }
-    Object.keys(aliases).forEach(function (alias) {
-      var key = alias.toLowerCase();
-      var option = byName[String(aliases[alias]).toLowerCase()];
-      if (option && !(key in byName)) { byName[key] = option; }
-    });
-    return byName[zone.toLowerCase()] || "";
+    return byName[zone.toLowerCase()] || byName[canonicalZone(zone).toLowerCase()] || "";
   }
 
   var locale = navigator.language || "en";
@@ -368,10 +376,10 @@ document.documentElement.classList.add("js");
       setupBuilder(form);
       return;
     }
-    // The embed: the zone it was asked for, else the viewer's.
+    // The embed: the zone it was asked for, else the viewer's, named as
+    // the page would name it.
     var fixed = document.body.getAttribute("data-fixed-zone");
-    var zone = fixed || viewerZone();
-    if (zone === "Etc/UTC" || zone === "Etc/GMT") { zone = "UTC"; }
+    var zone = fixed || canonicalZone(viewerZone());
     if (zone) { localize(zone); }
   });
 })();
