@@ -385,6 +385,8 @@ func TestBrowserZoneNames(t *testing.T) {
 		{name: "Europe/Kyiv", override: "Europe/Kyiv", want: "Europe/Kyiv"},
 		{name: "America/Argentina/Buenos_Aires", override: "America/Argentina/Buenos_Aires", want: "America/Argentina/Buenos_Aires"},
 		{name: "case", fragment: "#zone=ASIA/CALCUTTA", want: "Asia/Kolkata"},
+		// Chromium's name for a system zone of GMT.
+		{name: "offset", fragment: "#zone=+00:00", want: "UTC"},
 		{name: "unlisted", fragment: "#zone=Mars/Olympus", want: conference, hint: "Mars/Olympus, is not in this list"},
 		{name: "unknown", fragment: "#zone=Etc/Unknown", want: conference, hint: "does not tell its time zone"},
 	} {

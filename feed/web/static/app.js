@@ -87,8 +87,11 @@ document.documentElement.classList.add("js");
   // canonicalZone is the name the page lists zone by, in any case: browsers
   // report some zones by old names (Chrome says Asia/Calcutta for
   // Asia/Kolkata, Europe/Kiev for Europe/Kyiv), and the page lists Etc/UTC
-  // as UTC. Other names are returned as they are.
+  // as UTC. Chrome names a system zone of GMT by its offset, +00:00, which
+  // is UTC too; other offsets are no zone's name. Other names are returned
+  // as they are.
   function canonicalZone(zone) {
+    if (/^[+-]00(:?00)?$/.test(zone)) { return "UTC"; }
     if (!aliases) {
       aliases = Object.create(null);
       var data = document.getElementById("zone-aliases");
