@@ -137,13 +137,21 @@ func TestBrowser(t *testing.T) {
 		if snippet := run(t, ctx, chromedp.Value(chromedp.ID("embed-snippet"))); !strings.Contains(snippet, `<iframe src="`+strings.ReplaceAll(embed, "&", "&amp;")+`"`) {
 			t.Errorf("embed snippet %s does not frame %s", snippet, embed)
 		}
-		resp, err := http.Get(embed)
-		if err != nil {
-			t.Fatal(err)
+		// The embed may have fixed colours.
+		do(t, ctx, "pick dark colours for the embed", choose("#embed-theme", "dark"))
+		themed := srv.URL + "/embed?speaker=jurgen-schmidhuber&theme=dark&track=go-friends&tz=Asia/Tokyo"
+		if got := run(t, ctx, chromedp.JavascriptAttribute[string](chromedp.ID("embed-preview"), "href")); got != themed {
+			t.Errorf("embed preview %s, want %s", got, themed)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("embed %s: %d", embed, resp.StatusCode)
+		for _, u := range []string{embed, themed} {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("embed %s: %d", u, resp.StatusCode)
+			}
 		}
 
 		do(t, ctx, "copy the URL", chromedp.Click(chromedp.ID("copy-url")))
@@ -325,6 +333,20 @@ func TestBrowser(t *testing.T) {
 		if zone := run(t, ctx, chromedp.Text(chromedp.ID("zone-name"))); zone != "America/New_York" {
 			t.Errorf("the embed shows times in %q, want the viewer's zone", zone)
 		}
+		const background = `getComputedStyle(document.body).backgroundColor`
+		for theme, want := range map[string]string{"dark": "rgb(26, 31, 38)", "light": "rgb(255, 255, 255)"} {
+			scheme := map[string]string{"dark": "light", "light": "dark"}[theme]
+			do(t, ctx, "open the embed in "+theme+" colours for a viewer who prefers "+scheme,
+				cdpStep(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}),
+				chromedp.Navigate(srv.URL+"/embed?theme="+theme),
+				chromedp.WaitVisible(chromedp.ID("days")),
+			)
+			if got := run(t, ctx, chromedp.Evaluate[string](background)); got != want {
+				t.Errorf("theme=%s: background %s, want %s", theme, got, want)
+			}
+		}
+		do(t, ctx, "stop emulating the colour scheme", cdpStep(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}))
 	})
 
 	t.Run("without JavaScript", func(t *testing.T) {

@@ -179,8 +179,9 @@ func (s *server) handlePage() http.Handler {
 }
 
 // handleEmbed serves the compact schedule for an iframe, filtered by the
-// same track=, speaker= and tz= as /feed.ics. A typo is an error, not an
-// empty schedule on someone's website.
+// same track=, speaker= and tz= as /feed.ics, in the colours of theme= or
+// the visitor's. A typo is an error, not an empty schedule on someone's
+// website.
 func (s *server) handleEmbed() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setPageHeaders(w, true)
@@ -189,7 +190,7 @@ func (s *server) handleEmbed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		q, err := ParseQuery(sched, r.URL.RawQuery, true)
+		q, theme, err := ParseEmbedQuery(sched, r.URL.RawQuery)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -197,10 +198,11 @@ func (s *server) handleEmbed() http.Handler {
 		fixedZone := r.URL.Query().Has("tz")
 		base := s.baseURL(r) + prefix
 		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "embed", q.Filter.Key(), q.Zone.String(),
-			q.Alarm.String(), strconv.FormatBool(fixedZone), base}, "\x00")
+			q.Alarm.String(), strconv.FormatBool(fixedZone), theme, base}, "\x00")
 		body, err := s.cache.get(key, func() (*rendered, error) {
 			d := newPageData(sched, base, q, fixedZone)
 			d.Embedded = true
+			d.Theme = theme
 			return renderPage("embed.html", d, sched.LastModified())
 		})
 		if err != nil {
@@ -270,6 +272,7 @@ type pageData struct {
 	Zone           string // the zone the page is rendered in
 	FixedZone      bool   // the embed was asked for a zone: JavaScript keeps it
 	Embedded       bool   // in another site's frame: links leave it for a tab of their own
+	Theme          string // the embed's colours, "light" or "dark"; empty to follow the visitor
 	Name           string // the selection, for the embed's heading; empty for all
 	CalendarName   string // what a calendar app calls the feed
 	Days           []pageDay

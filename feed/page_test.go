@@ -97,7 +97,7 @@ func TestPage(t *testing.T) {
 		// Google takes the feed by its webcal URL, escaped whole.
 		"https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F" + strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "%3A") + "%2Ffeed.ics",
 		"https://outlook.live.com/calendar/0/addfromweb?url=", "https://outlook.office.com/calendar/0/addfromweb?url=",
-		`&lt;iframe src="` + srv.URL + `/embed"`,
+		`&lt;iframe src="` + srv.URL + `/embed"`, "<code>theme=dark</code>", `<select id="embed-theme">`,
 		`<option value="Europe/Berlin" selected>`, `<option value="UTC">`, `<option value="America/New_York">America/New York</option>`,
 	} {
 		if !strings.Contains(page, want) {
@@ -227,11 +227,21 @@ func TestEmbed(t *testing.T) {
 			[]string{"Opening", "A talk across the clock change", `data-fixed-zone="Asia/Tokyo"`, ">17:00<",
 				"/feed.ics?speaker=jurgen-schmidhuber&amp;track=go-friends&amp;tz=Asia/Tokyo"},
 			[]string{"Borrowing", "Lunch"}},
-		{"/mini2024/embed?speaker=zihao-deng", 200, []string{"Borrowing without tears", "/mini2024/speakers/zihao-deng.ics"}, []string{"Opening"}},
+		{"/mini2024/embed?speaker=zihao-deng", 200, []string{"Borrowing without tears", "/mini2024/speakers/zihao-deng.ics",
+			`/mini2024/" target="_blank" rel="noopener">More ways to subscribe</a>`}, []string{"Opening"}},
 		{"/embed?track=nope", 404, []string{`unknown track "nope"`}, nil},
 		{"/embed?speaker=nobody", 404, []string{`unknown speaker "nobody"`}, nil},
 		{"/embed?tz=Mars/Olympus", 400, []string{"tz=Mars/Olympus"}, nil},
 		{"/embed?trak=rust", 400, []string{"unknown parameter"}, nil},
+		// Colours follow the visitor, unless the organizer fixes them.
+		{"/embed", 200, []string{`<meta name="color-scheme" content="light dark">`,
+			// The other ways to subscribe are on the page, which opens in a tab of its own.
+			`/" target="_blank" rel="noopener">More ways to subscribe</a>`}, []string{"data-theme"}},
+		{"/embed?theme=dark", 200, []string{`<html lang="en" data-theme="dark">`, `<meta name="color-scheme" content="dark">`}, nil},
+		{"/embed?track=rust&theme=light", 200, []string{`data-theme="light"`, `content="light"`, "Borrowing"}, []string{"Opening"}},
+		{"/embed?theme=blue", 400, []string{"theme=blue", "light or dark"}, nil},
+		{"/embed?theme=Dark", 400, []string{"theme=Dark", `did you mean "dark"`}, nil},
+		{"/embed?theme=dark&theme=light", 400, []string{"theme", "more than once"}, nil},
 		{"/nope/embed", 404, []string{`unknown conference "nope"`}, nil},
 	}
 	for _, tc := range tests {
@@ -252,6 +262,10 @@ func TestEmbed(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Feeds have no colours.
+	if resp, body := get(t, srv, http.MethodGet, "/feed.ics?theme=dark", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("/feed.ics?theme=dark: status %d, want 400: %s", resp.StatusCode, body)
 	}
 }
 

@@ -47,44 +47,89 @@ func (e *QueryError) Error() string {
 	return msg
 }
 
+// queryParams are the parameters one kind of URL takes, and how errors
+// list them.
+type queryParams struct {
+	names []string
+	text  string
+}
+
 // Query parameters. Filters may be given only where the path does not fix
-// the selection already.
+// the selection already; the embed also takes its colours.
 var (
-	feedParams  = []string{"track", "speaker", "tz", "alarm"}
-	viewParams  = []string{"tz", "alarm"}
-	allowedText = map[bool]string{true: "track, speaker, tz and alarm", false: "tz and alarm"}
+	feedParams  = queryParams{[]string{"track", "speaker", "tz", "alarm"}, "track, speaker, tz and alarm"}
+	viewParams  = queryParams{[]string{"tz", "alarm"}, "tz and alarm"}
+	embedParams = queryParams{[]string{"track", "speaker", "tz", "alarm", "theme"}, "track, speaker, tz, alarm and theme"}
 )
+
+// themes are the values of the embed's theme=: its colours, whatever the
+// visitor's setting.
+var themes = []string{"light", "dark"}
 
 // ParseQuery reads a raw query string for s. With filters false only the
 // display parameters (tz, alarm) are accepted, as on /tracks/{track}.ics.
 // Unknown parameters are errors, not silently ignored: "?trak=x" must not
 // give an unfiltered feed.
 func ParseQuery(s *Schedule, raw string, filters bool) (Query, error) {
+	params := viewParams
+	if filters {
+		params = feedParams
+	}
+	q, _, err := parseQuery(s, raw, params)
+	return q, err
+}
+
+// ParseEmbedQuery reads the query of the embeddable view: what ParseQuery
+// takes with filters, and theme: "light" or "dark", or "" (left out) to
+// follow the visitor's setting.
+func ParseEmbedQuery(s *Schedule, raw string) (q Query, theme string, err error) {
+	q, values, err := parseQuery(s, raw, embedParams)
+	if err != nil {
+		return Query{}, "", err
+	}
+	switch v := values["theme"]; {
+	case len(v) > 1:
+		return Query{}, "", &QueryError{Param: "theme", Problem: "given more than once"}
+	case len(v) == 1 && !slices.Contains(themes, v[0]):
+		return Query{}, "", &QueryError{Param: "theme", Value: v[0],
+			Problem:     "must be " + strings.Join(themes, " or ") + "; leave it out to follow each visitor's setting",
+			Suggestions: closest(strings.ToLower(v[0]), themes, 1)}
+	case len(v) == 1:
+		theme = v[0]
+	}
+	return q, theme, nil
+}
+
+// parseQuery reads a raw query string for s, taking params. It returns
+// the values too, for the parameters only some URLs take.
+func parseQuery(s *Schedule, raw string, params queryParams) (Query, url.Values, error) {
 	if len(raw) > MaxQueryLength {
-		return Query{}, &QueryError{Param: "query", Problem: fmt.Sprintf("too long (%d bytes; at most %d)", len(raw), MaxQueryLength)}
+		return Query{}, nil, &QueryError{Param: "query", Problem: fmt.Sprintf("too long (%d bytes; at most %d)", len(raw), MaxQueryLength)}
 	}
 	values, err := url.ParseQuery(raw)
 	if err != nil {
-		return Query{}, &QueryError{Param: "query", Problem: "malformed: " + err.Error()}
-	}
-	allowed := viewParams
-	if filters {
-		allowed = feedParams
+		return Query{}, nil, &QueryError{Param: "query", Problem: "malformed: " + err.Error()}
 	}
 	for _, name := range sortedKeys(values) {
 		switch {
-		case slices.Contains(allowed, name):
+		case slices.Contains(params.names, name):
 		case IsTrackingParam(name):
 			delete(values, name)
-		case slices.Contains(feedParams, name):
-			return Query{}, &QueryError{Param: name, Problem: "not taken here: the path already chooses the sessions and this URL takes " +
-				allowedText[filters] + "; to combine tracks and speakers use /feed.ics?track=…&speaker=…"}
+		case slices.Contains(feedParams.names, name):
+			return Query{}, nil, &QueryError{Param: name, Problem: "not taken here: the path already chooses the sessions and this URL takes " +
+				params.text + "; to combine tracks and speakers use /feed.ics?track=…&speaker=…"}
 		default:
-			return Query{}, &QueryError{Param: name, Problem: "unknown parameter; this URL takes " + allowedText[filters],
-				Suggestions: closest(strings.ToLower(name), allowed, 1)}
+			return Query{}, nil, &QueryError{Param: name, Problem: "unknown parameter; this URL takes " + params.text,
+				Suggestions: closest(strings.ToLower(name), params.names, 1)}
 		}
 	}
+	q, err := parseSelection(s, values)
+	return q, values, err
+}
 
+// parseSelection reads the filter and the display parameters of a query.
+func parseSelection(s *Schedule, values url.Values) (Query, error) {
+	var err error
 	q := Query{Zone: s.Conference.Location}
 	if tz := values["tz"]; len(tz) > 0 {
 		if q.Zone, err = parseZone(tz); err != nil {

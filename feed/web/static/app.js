@@ -208,6 +208,8 @@ document.documentElement.classList.add("js");
         "Your browser does not tell its time zone") + ": times are in the conference’s zone, " + tz.value + ", until you pick yours.";
     }
 
+    var embedTheme = document.getElementById("embed-theme");
+    if (embedTheme) { embedTheme.addEventListener("change", function () { update(); }); }
     var ruleHint = document.getElementById("feed-rule") ? document.getElementById("feed-rule").textContent : "";
 
     function checked(name) {
@@ -308,6 +310,7 @@ document.documentElement.classList.add("js");
       if (tracks.length) { ev.track = tracks.join(","); }
       if (speakers.length) { ev.speaker = speakers.join(","); }
       if (zoneChosen && zone !== conferenceZone) { ev.tz = zone; }
+      if (embedTheme && embedTheme.value) { ev.theme = embedTheme.value; }
       var eq = encodeQuery(ev);
       var embed = base + "/embed" + (eq ? "?" + eq : "");
       document.getElementById("embed-snippet").value = '<iframe src="' + embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
