@@ -284,6 +284,27 @@ func TestBrowser(t *testing.T) {
 		do(t, ctx, "stop emulating the colour scheme", cdpStep(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}))
 	})
 
+	t.Run("names", func(t *testing.T) {
+		// Names in right-to-left scripts keep their places in the feed's name.
+		track, speakers := edge.Events[0].Track.Slug, []string{edge.Events[2].Speakers[0].Slug, edge.Events[2].Speakers[1].Slug}
+		do(t, ctx, "pick two speakers with names in right-to-left scripts",
+			chromedp.EmulateViewport(1280, 900),
+			chromedp.Navigate(srv.URL+"/edge/"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+			chromedp.Click(chromedp.ID("track-"+track)),
+			chromedp.Click(chromedp.ID("speaker-"+speakers[0])),
+			chromedp.Click(chromedp.ID("speaker-"+speakers[1])),
+		)
+		got := run(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#feed-name > bdi"), b => b.textContent)`))
+		want := append([]string{edge.Events[0].Track.Name}, strings.Split(edge.Name(Filter{Speakers: speakers}), ", ")...)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("the feed's name isolates %q, want %q", got, want)
+		}
+		if text := run(t, ctx, chromedp.Text(chromedp.ID("feed-name"))); text != edge.Name(Filter{Tracks: []string{track}, Speakers: speakers}) {
+			t.Errorf("the feed's name reads %q", text)
+		}
+	})
+
 	t.Run("narrow", func(t *testing.T) {
 		for _, path := range []string{"/", "/dynn2022/"} {
 			do(t, ctx, "open "+path+" at 375 px",

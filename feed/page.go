@@ -269,12 +269,14 @@ type pageData struct {
 	Dates          string // "Saturday 30 March 2024" or a range
 	Base           string // the conference's root URL on this service
 	ConferenceZone string
-	Zone           string // the zone the page is rendered in
-	FixedZone      bool   // the embed was asked for a zone: JavaScript keeps it
-	Embedded       bool   // in another site's frame: links leave it for a tab of their own
-	Theme          string // the embed's colours, "light" or "dark"; empty to follow the visitor
-	Name           string // the selection, for the embed's heading; empty for all
-	CalendarName   string // what a calendar app calls the feed
+	Zone           string   // the zone the page is rendered in
+	FixedZone      bool     // the embed was asked for a zone: JavaScript keeps it
+	Embedded       bool     // in another site's frame: links leave it for a tab of their own
+	Theme          string   // the embed's colours, "light" or "dark"; empty to follow the visitor
+	Name           string   // the selection, for the embed's heading; empty for all
+	TrackNames     []string // the selection's tracks, as Name lists them
+	SpeakerNames   []string // the selection's speakers, as Name lists them
+	CalendarName   string   // what a calendar app calls the feed
 	Days           []pageDay
 	Sessions       int
 	Tracks         []pageTrack
@@ -374,6 +376,17 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 	}
 	if d.Title == "" {
 		d.Title = s.Conference.Acronym
+	}
+	f := q.Filter.canonical()
+	for _, slug := range f.Tracks {
+		if t, ok := s.Track(slug); ok {
+			d.TrackNames = append(d.TrackNames, t.Name)
+		}
+	}
+	for _, slug := range f.Speakers {
+		if p, ok := s.Speaker(slug); ok {
+			d.SpeakerNames = append(d.SpeakerNames, p.Name)
+		}
 	}
 	d.CalendarName = d.Title
 	if d.Name != "" {

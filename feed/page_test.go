@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -266,6 +267,44 @@ func TestEmbed(t *testing.T) {
 	// Feeds have no colours.
 	if resp, body := get(t, srv, http.MethodGet, "/feed.ics?theme=dark", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("/feed.ics?theme=dark: status %d, want 400: %s", resp.StatusCode, body)
+	}
+}
+
+// TestPageNames checks that names are isolated for the bidirectional
+// algorithm: a name in a right-to-left script, beside others, must not
+// reorder them.
+func TestPageNames(t *testing.T) {
+	edge := edgeSchedule(t)
+	srv := newPageServer(t, edge)
+	arabic, hebrew := "محمد الأحمد", "דוד כהן"
+	track, _ := edge.Track(edge.Events[2].Track.Slug)
+	_, page := get(t, srv, http.MethodGet, "/", nil)
+	for _, want := range []string{
+		`<bdi>` + track.Name + `</bdi> <span class="count">`, `<bdi>` + arabic + `</bdi> <span class="count">`,
+		`<span class="visually-hidden"> to <bdi>` + hebrew + `</bdi></span>`,
+		`<span class="visually-hidden">Track: </span><bdi>` + track.Name + `</bdi>`,
+		`<bdi class="speaker">` + arabic + `</bdi>, <bdi class="speaker">` + hebrew + `</bdi>`,
+	} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	var slugs []string
+	for _, p := range edge.Events[2].Speakers {
+		slugs = append(slugs, p.Slug)
+	}
+	path := "/embed?track=" + url.QueryEscape(track.Slug) + "&speaker=" + url.QueryEscape(strings.Join(slugs, ","))
+	resp, embed := get(t, srv, http.MethodGet, path, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: status %d: %s", path, resp.StatusCode, embed)
+	}
+	var names []string
+	for _, n := range strings.Split(edge.Name(Filter{Speakers: slugs}), ", ") {
+		names = append(names, "<bdi>"+n+"</bdi>")
+	}
+	want := `<span class="selection">· <bdi>` + track.Name + `</bdi> · ` + strings.Join(names, ", ") + `</span>`
+	if !strings.Contains(string(embed), want) {
+		t.Errorf("the embed's heading lacks %s", want)
 	}
 }
 

@@ -284,15 +284,33 @@ document.documentElement.classList.add("js");
         "No session is " + rule(tracks, speakers).replace(/^sessions /, "") +
         ": this feed would stay empty. Pick another track or speaker.";
 
-      // The selection's name, as Schedule.Name writes it.
+      // The selection's name, as Schedule.Name writes it; on the page each
+      // name is isolated, so that one in a right-to-left script does not
+      // reorder its neighbours.
       var byValue = function (a, b) { return a.value < b.value ? -1 : a.value > b.value ? 1 : 0; };
-      var name = trackBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
-      var who = speakerBoxes.sort(byValue).map(function (el) { return el.getAttribute("data-name"); }).join(", ");
-      if (who) { name = name ? name + " · " + who : who; }
+      var dataName = function (el) { return el.getAttribute("data-name"); };
+      var trackNames = trackBoxes.sort(byValue).map(dataName);
+      var speakerNames = speakerBoxes.sort(byValue).map(dataName);
+      var name = [trackNames.join(", "), speakerNames.join(", ")].filter(Boolean).join(" · ");
       var calName = name ? title + " · " + name : title;
 
       url.value = feed;
-      document.getElementById("feed-name").textContent = name || "the whole schedule";
+      var shown = [];
+      [trackNames, speakerNames].filter(function (names) { return names.length; }).forEach(function (names, i) {
+        if (i) { shown.push(" · "); }
+        names.forEach(function (n, j) {
+          if (j) { shown.push(", "); }
+          var bdi = document.createElement("bdi");
+          bdi.textContent = n;
+          shown.push(bdi);
+        });
+      });
+      var feedName = document.getElementById("feed-name");
+      if (shown.length) {
+        feedName.replaceChildren.apply(feedName, shown);
+      } else {
+        feedName.textContent = "the whole schedule";
+      }
       setLink("link-webcal", webcal(feed), ok);
       setLink("link-apple", webcal(feed), ok);
       // Google refuses a cid that is an https URL (feedLinks.Google).
