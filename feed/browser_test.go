@@ -287,10 +287,16 @@ func TestBrowser(t *testing.T) {
 	t.Run("names", func(t *testing.T) {
 		// Names in right-to-left scripts keep their places in the feed's name.
 		track, speakers := edge.Events[0].Track.Slug, []string{edge.Events[2].Speakers[0].Slug, edge.Events[2].Speakers[1].Slug}
-		do(t, ctx, "pick two speakers with names in right-to-left scripts",
+		do(t, ctx, "open a schedule with names in right-to-left scripts",
 			chromedp.EmulateViewport(1280, 900),
 			chromedp.Navigate(srv.URL+"/edge/"),
 			chromedp.WaitVisible(chromedp.ID("tz")),
+		)
+		// The script writes the snippet as the server does, quotes escaped.
+		if got, want := run(t, ctx, chromedp.Value(chromedp.ID("embed-snippet"))), embedSnippet(srv.URL+"/edge/embed", edge.Conference.Title); got != want {
+			t.Errorf("embed snippet %s, want %s", got, want)
+		}
+		do(t, ctx, "pick a track and two speakers",
 			chromedp.Click(chromedp.ID("track-"+track)),
 			chromedp.Click(chromedp.ID("speaker-"+speakers[0])),
 			chromedp.Click(chromedp.ID("speaker-"+speakers[1])),

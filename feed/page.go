@@ -286,6 +286,7 @@ type pageData struct {
 	Alarms         []string
 	Feed           feedLinks // of the selection (the whole schedule on the page)
 	Embed          string    // URL of the embed view of the selection
+	EmbedSnippet   string    // HTML that frames Embed, to paste into a website
 }
 
 type pageDay struct {
@@ -388,6 +389,7 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 			d.SpeakerNames = append(d.SpeakerNames, p.Name)
 		}
 	}
+	d.EmbedSnippet = embedSnippet(d.Embed, d.Title)
 	d.CalendarName = d.Title
 	if d.Name != "" {
 		d.CalendarName += " · " + d.Name
@@ -450,6 +452,16 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 	}
 	return d
 }
+
+// embedSnippet is the HTML that frames the embed view at src, as
+// organizers paste it into their websites (app.js writes the same).
+func embedSnippet(src, title string) string {
+	return `<iframe src="` + attrEscaper.Replace(src) + `" title="` + attrEscaper.Replace(title+" schedule") +
+		`" width="100%" height="600" loading="lazy"></iframe>`
+}
+
+// attrEscaper escapes text for a double-quoted HTML attribute value.
+var attrEscaper = strings.NewReplacer("&", "&amp;", `"`, "&quot;")
 
 // embedQuery is the query of the embed view of q: its filter, and its zone
 // when one was asked for. Values are sorted, as in FeedPath.

@@ -98,7 +98,7 @@ func TestPage(t *testing.T) {
 		// Google takes the feed by its webcal URL, escaped whole.
 		"https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F" + strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "%3A") + "%2Ffeed.ics",
 		"https://outlook.live.com/calendar/0/addfromweb?url=", "https://outlook.office.com/calendar/0/addfromweb?url=",
-		`&lt;iframe src="` + srv.URL + `/embed"`, "<code>theme=dark</code>", `<select id="embed-theme">`,
+		`&lt;iframe src=&#34;` + srv.URL + `/embed&#34;`, "<code>theme=dark</code>", `<select id="embed-theme">`,
 		`<option value="Europe/Berlin" selected>`, `<option value="UTC">`, `<option value="America/New_York">America/New York</option>`,
 	} {
 		if !strings.Contains(page, want) {
@@ -267,6 +267,23 @@ func TestEmbed(t *testing.T) {
 	// Feeds have no colours.
 	if resp, body := get(t, srv, http.MethodGet, "/feed.ics?theme=dark", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("/feed.ics?theme=dark: status %d, want 400: %s", resp.StatusCode, body)
+	}
+}
+
+// TestPageEmbedSnippet checks the HTML the page offers to paste: a title
+// with quotes and ampersands must not break it.
+func TestPageEmbedSnippet(t *testing.T) {
+	srv := newPageServer(t, edgeSchedule(t))
+	_, page := get(t, srv, http.MethodGet, "/", nil)
+	const open = `<textarea id="embed-snippet" readonly rows="3">`
+	_, rest, ok := strings.Cut(string(page), open)
+	text, _, closed := strings.Cut(rest, "</textarea>")
+	if !ok || !closed {
+		t.Fatalf("page lacks %s…</textarea>", open)
+	}
+	want := `<iframe src="` + srv.URL + `/embed" title="Say &quot;hi&quot; &amp; <co> schedule" width="100%" height="600" loading="lazy"></iframe>`
+	if got := html.UnescapeString(text); got != want {
+		t.Errorf("snippet\n%s\nwant\n%s", got, want)
 	}
 }
 

@@ -331,8 +331,9 @@ document.documentElement.classList.add("js");
       if (embedTheme && embedTheme.value) { ev.theme = embedTheme.value; }
       var eq = encodeQuery(ev);
       var embed = base + "/embed" + (eq ? "?" + eq : "");
-      document.getElementById("embed-snippet").value = '<iframe src="' + embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
-        '" title="' + (title + " schedule").replace(/&/g, "&amp;").replace(/"/g, "&quot;") +
+      // As embedSnippet writes it.
+      var attr = function (s) { return s.replace(/&/g, "&amp;").replace(/"/g, "&quot;"); };
+      document.getElementById("embed-snippet").value = '<iframe src="' + attr(embed) + '" title="' + attr(title + " schedule") +
         '" width="100%" height="600" loading="lazy"></iframe>';
       document.getElementById("embed-preview").href = embed;
     }
