@@ -42,7 +42,11 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("parse the DyNN fixture: %v", err)
 	}
 	edge := edgeSchedule(t)
-	schedules = append(schedules, dynn, edge)
+	empty, err := NewSchedule(Conference{Acronym: "empty", Title: "Empty", TimeZone: "Europe/Berlin", Location: mustZone(t, "Europe/Berlin")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedules = append(schedules, dynn, edge, empty)
 	srv := newPageServer(t, schedules...)
 
 	shots := os.Getenv("CONFCAL_SCREENSHOTS")
@@ -374,6 +378,19 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 		do(t, ctx, "stop emulating the colour scheme", cdpStep(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}))
+	})
+
+	t.Run("empty", func(t *testing.T) {
+		// A schedule without sessions yet still says which zone it shows.
+		for _, path := range []string{"/empty/", "/empty/embed"} {
+			do(t, ctx, "open "+path,
+				chromedp.Navigate(srv.URL+path),
+				chromedp.WaitVisible(chromedp.ID("days")),
+			)
+			if zone := run(t, ctx, chromedp.Text(chromedp.ID("zone-name"))); zone != "America/New_York" {
+				t.Errorf("%s says times are in %q, want the viewer's zone", path, zone)
+			}
+		}
 	})
 
 	t.Run("without JavaScript", func(t *testing.T) {

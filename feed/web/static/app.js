@@ -130,6 +130,11 @@ document.documentElement.classList.add("js");
       el.textContent = timeFmt.format(new Date(el.getAttribute("datetime")));
     });
 
+    var name = document.getElementById("zone-name");
+    if (name) { name.textContent = zone; }
+    var conf = document.getElementById("zone-conf");
+    if (conf) { conf.hidden = zone !== document.body.getAttribute("data-conference-zone"); }
+
     var slots = Array.prototype.slice.call(days.querySelectorAll(".slot"));
     if (!slots.length) { return; }
     var sections = [];
@@ -155,11 +160,6 @@ document.documentElement.classList.add("js");
       current.section.appendChild(slot);
     });
     days.replaceChildren.apply(days, sections);
-
-    var name = document.getElementById("zone-name");
-    if (name) { name.textContent = zone; }
-    var conf = document.getElementById("zone-conf");
-    if (conf) { conf.hidden = zone !== document.body.getAttribute("data-conference-zone"); }
   }
 
   function copy(text, status) {
