@@ -369,7 +369,7 @@ func (l feedLinks) Outlook(host, name string) string {
 func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 	loc := q.Zone
 	d := pageData{
-		Title: s.Conference.Title, Acronym: s.Conference.Acronym, URL: s.Conference.URL, Venue: s.Conference.Venue,
+		Title: s.Conference.Title, Acronym: s.Conference.Acronym, URL: webURL(s.Conference.URL), Venue: s.Conference.Venue,
 		Base: base, ConferenceZone: s.Conference.TimeZone, Zone: zoneName(loc), FixedZone: fixedZone,
 		Name: s.Name(q.Filter), Zones: loadWeb().zones, ZoneAliases: loadWeb().aliases,
 		Feed:  newFeedLinks(base + FeedURL(s, q)),
@@ -438,7 +438,7 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 			Start: iso, End: e.End().UTC().Format(time.RFC3339),
 			StartLabel: start.Format("15:04"), EndLabel: e.End().In(loc).Format("15:04"),
 			Room: e.Room, Online: e.Online, Cancelled: e.Cancelled, Abstract: strings.TrimSpace(strings.ReplaceAll(e.Abstract, "\r\n", "\n")),
-			URL: e.URL, ICS: base + "/sessions/" + url.PathEscape(sessionKey(e)) + ".ics" + feedQuery(s, Query{Zone: loc}),
+			URL: webURL(e.URL), ICS: base + "/sessions/" + url.PathEscape(sessionKey(e)) + ".ics" + feedQuery(s, Query{Zone: loc}),
 			Track: tracks[e.Track.Slug], Speakers: e.Speakers, SpeakerIDs: strings.Join(slugs, " "),
 		})
 		d.Sessions++
@@ -451,6 +451,16 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 		}
 	}
 	return d
+}
+
+// webURL is u if it is a web page's address (http or https), else "": the
+// schedule's source may give any URL, and the page links web pages only.
+func webURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
+		return ""
+	}
+	return u
 }
 
 // embedSnippet is the HTML that frames the embed view at src, as

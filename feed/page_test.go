@@ -43,7 +43,7 @@ func hostileSchedule(t *testing.T) *Schedule {
 	events[1].Speakers = []Speaker{{ID: "p3", Name: "<i>Zihao</i> Deng"}}
 	events[1].URL = "javascript:alert(3)"
 	conf := mini.Conference
-	conf.Acronym, conf.Title = "evil", "Conf <b>bold</b> & co"
+	conf.Acronym, conf.Title, conf.URL = "evil", "Conf <b>bold</b> & co", "JavaScript:alert(4)"
 	s, err := NewSchedule(conf, events)
 	if err != nil {
 		t.Fatal(err)
@@ -195,9 +195,11 @@ func TestPageEscapes(t *testing.T) {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
 			page := string(body)
-			for _, bad := range []string{"<script>alert", "<img src=x", `onerror="`, "<b>", "<i>Zihao", "javascript:", "url(x)"} {
+			// Links other than to web pages are left out, not made harmless.
+			for _, bad := range []string{"<script>alert", "<img src=x", `onerror="`, "<b>", "<i>Zihao", "javascript:", "JavaScript:", "url(x)",
+				"ZgotmplZ", "Conference website"} {
 				if strings.Contains(page, bad) {
-					t.Errorf("page has unescaped %q", bad)
+					t.Errorf("page has %q", bad)
 				}
 			}
 			for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;i&gt;Zihao&lt;/i&gt; Deng"} {
@@ -477,6 +479,18 @@ func aliasData(t *testing.T, page string) string {
 		t.Fatalf("page lacks %s…</script>", open)
 	}
 	return data
+}
+
+func TestWebURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://mini.example.org/talk/1": true, "http://example.org": true, "HTTPS://example.org/": true,
+		"javascript:alert(1)": false, "JavaScript:alert(1)": false, "data:text/html,hi": false, "mailto:a@example.org": false,
+		"/talk/1": false, "example.org/talk": false, "https:talk": false, "": false, "http://[::1": false,
+	} {
+		if got := webURL(u); (got != "") != want {
+			t.Errorf("webURL(%q) = %q", u, got)
+		}
+	}
 }
 
 func TestTrackColor(t *testing.T) {
