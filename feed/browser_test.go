@@ -163,6 +163,10 @@ func TestBrowser(t *testing.T) {
 			chromedp.WithPollingTimeout(5*time.Second))); status == "" {
 			t.Error("copying the URL says nothing")
 		}
+		do(t, ctx, "change the selection", chromedp.Click(chromedp.ID("track-rust")))
+		if status := run(t, ctx, chromedp.Text(chromedp.ID("copy-url-status"))); status != "" {
+			t.Errorf("after a change, the copy status still says %q", status)
+		}
 	})
 
 	t.Run("selection", func(t *testing.T) {

@@ -243,6 +243,11 @@ document.documentElement.classList.add("js");
     }
 
     function update() {
+      // What was copied is no longer what the page shows.
+      ["copy-url-status", "copy-embed-status"].forEach(function (id) {
+        var status = document.getElementById(id);
+        if (status) { status.textContent = ""; }
+      });
       var trackBoxes = checked("track");
       var speakerBoxes = checked("speaker");
       var tracks = sortedUnique(trackBoxes.map(function (el) { return el.value; }));
