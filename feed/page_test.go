@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -324,6 +325,28 @@ func TestPageNames(t *testing.T) {
 	want := `<span class="selection">· <bdi>` + track.Name + `</bdi> · ` + strings.Join(names, ", ") + `</span>`
 	if !strings.Contains(string(embed), want) {
 		t.Errorf("the embed's heading lacks %s", want)
+	}
+}
+
+// TestPageHeadings checks that headings go down one level at a time, on
+// the page and in the embed, and that each abstract's disclosure names its
+// session.
+func TestPageHeadings(t *testing.T) {
+	srv := newPageServer(t, miniSchedule(t))
+	heading := regexp.MustCompile(`<h([1-6])[ >]`)
+	for _, path := range []string{"/", "/embed", "/embed?track=rust"} {
+		_, body := get(t, srv, http.MethodGet, path, nil)
+		level := 0
+		for _, m := range heading.FindAllSubmatch(body, -1) {
+			l := int(m[1][0] - '0')
+			if l > level+1 {
+				t.Errorf("%s: an h%d follows an h%d", path, l, level)
+			}
+			level = l
+		}
+		if !bytes.Contains(body, []byte(`<summary>Abstract<span class="visually-hidden"> of “Borrowing without tears”</span></summary>`)) {
+			t.Errorf("%s: the abstract's disclosure does not name its session", path)
+		}
 	}
 }
 
