@@ -414,6 +414,9 @@ func TestBrowser(t *testing.T) {
 		if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("tz").offsetParent !== null`)); shown {
 			t.Error("the zone select shows without JavaScript, where it cannot work")
 		}
+		if shown := run(t, ctx, chromedp.Evaluate[bool](`document.getElementById("by-url").offsetParent !== null`)); !shown {
+			t.Error("without JavaScript, the page does not say how to add a feed by its URL")
+		}
 		sessions := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#days .session").length`))
 		if sessions != len(mini.Events) {
 			t.Errorf("%d sessions without JavaScript, want %d", sessions, len(mini.Events))

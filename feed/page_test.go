@@ -99,6 +99,10 @@ func TestPage(t *testing.T) {
 		// Google takes the feed by its webcal URL, escaped whole.
 		"https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F" + strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "%3A") + "%2Ffeed.ics",
 		"https://outlook.live.com/calendar/0/addfromweb?url=", "https://outlook.office.com/calendar/0/addfromweb?url=",
+		`<p class="hint" id="thunderbird">In Thunderbird, choose New Calendar → On the Network and paste the feed URL.</p>`,
+		// Without JavaScript, the feeds of tracks and speakers have links for calendar apps,
+		// and the page says how to add them to calendars on the web.
+		`<p class="hint no-js" id="by-url">`, "Settings → Add calendar → From URL, in Outlook at Add calendar → Subscribe from web",
 		`&lt;iframe src=&#34;` + srv.URL + `/embed&#34;`, "<code>theme=dark</code>", `<select id="embed-theme">`,
 		`<option value="Europe/Berlin" selected>`, `<option value="UTC">`, `<option value="America/New_York">America/New York</option>`,
 	} {
