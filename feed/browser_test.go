@@ -384,6 +384,33 @@ func TestBrowser(t *testing.T) {
 		do(t, ctx, "stop emulating the colour scheme", cdpStep(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}))
 	})
 
+	t.Run("midnight", func(t *testing.T) {
+		// A session that ends on a later day in the viewer's zone says so,
+		// and only there.
+		const later = `(id => { const l = document.querySelector("#" + id + " .when .later"); return l ? l.textContent : ""; })`
+		late := "session-" + Slug(sessionKey(edge.Events[2])) // 23:30–01:00 in Berlin
+		do(t, ctx, "open a schedule with a session until 01:00 in Berlin",
+			chromedp.Navigate(srv.URL+"/edge/"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+		)
+		if got := run(t, ctx, chromedp.Evaluate[string](later+`("`+late+`")`)); got != "" {
+			t.Errorf("in New York, the session is marked %q, want no mark", got)
+		}
+		do(t, ctx, "show Berlin's times", choose("#tz", "Europe/Berlin"))
+		if got := run(t, ctx, chromedp.Evaluate[string](later+`("`+late+`")`)); got != " (+1 day)" {
+			t.Errorf("in Berlin, the session is marked %q, want (+1 day)", got)
+		}
+		remote := "session-" + Slug(sessionKey(mini.Events[2])) // 00:30–01:30 UTC
+		do(t, ctx, "show the mini schedule in Cape Verde",
+			chromedp.Navigate(srv.URL+"/"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+			choose("#tz", "Atlantic/Cape_Verde"),
+		)
+		if got := run(t, ctx, chromedp.Evaluate[string](later+`("`+remote+`")`)); got != " (+1 day)" {
+			t.Errorf("in Cape Verde, 23:30–00:30 is marked %q, want (+1 day)", got)
+		}
+	})
+
 	t.Run("empty", func(t *testing.T) {
 		// A schedule without sessions yet still says which zone it shows.
 		for _, path := range []string{"/empty/", "/empty/embed"} {

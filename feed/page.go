@@ -310,6 +310,7 @@ type pageSession struct {
 	Start, End string // RFC 3339, UTC
 	StartLabel string
 	EndLabel   string
+	Later      string // "(+1 day)" when the session ends on a later day than it starts
 	Room       string
 	Online     bool
 	Cancelled  bool
@@ -436,7 +437,7 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 		slot.Sessions = append(slot.Sessions, pageSession{
 			ID: "session-" + Slug(sessionKey(e)), Title: e.Title, Subtitle: e.Subtitle, Type: e.Type,
 			Start: iso, End: e.End().UTC().Format(time.RFC3339),
-			StartLabel: start.Format("15:04"), EndLabel: e.End().In(loc).Format("15:04"),
+			StartLabel: start.Format("15:04"), EndLabel: e.End().In(loc).Format("15:04"), Later: laterDays(e, loc),
 			Room: e.Room, Online: e.Online, Cancelled: e.Cancelled, Abstract: strings.TrimSpace(strings.ReplaceAll(e.Abstract, "\r\n", "\n")),
 			URL: webURL(e.URL), ICS: base + "/sessions/" + url.PathEscape(sessionKey(e)) + ".ics" + feedQuery(s, Query{Zone: loc}),
 			Track: tracks[e.Track.Slug], Speakers: e.Speakers, SpeakerIDs: strings.Join(slugs, " "),
@@ -451,6 +452,23 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 		}
 	}
 	return d
+}
+
+// laterDays says how many days after its start, in loc, e ends: "(+1 day)",
+// "(+2 days)", or "" on the same day. A session that ends at midnight ends
+// on the day it started.
+func laterDays(e Event, loc *time.Location) string {
+	day := func(t time.Time) time.Time {
+		y, m, d := t.In(loc).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	switch n := int(day(e.End().Add(-time.Nanosecond)).Sub(day(e.Start)) / (24 * time.Hour)); {
+	case n == 1:
+		return "(+1 day)"
+	case n > 1:
+		return "(+" + strconv.Itoa(n) + " days)"
+	}
+	return ""
 }
 
 // webURL is u if it is a web page's address (http or https), else "": the

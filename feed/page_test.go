@@ -556,3 +556,34 @@ func TestPageTimes(t *testing.T) {
 		t.Errorf("feed %s, want %s", d.Feed.HTTPS, want)
 	}
 }
+
+// TestPageLaterDay checks that a session ending on a later day than it
+// starts says so, in the zone of the page.
+func TestPageLaterDay(t *testing.T) {
+	edge := edgeSchedule(t)
+	late := edge.Events[2] // 23:30–01:00 in Berlin
+	for zone, want := range map[string]string{"Europe/Berlin": "(+1 day)", "America/New_York": "", "Pacific/Kiritimati": ""} {
+		if got := laterDays(late, mustZone(t, zone)); got != want {
+			t.Errorf("in %s: %q, want %q", zone, got, want)
+		}
+	}
+	berlin := mustZone(t, "Europe/Berlin")
+	for _, tc := range []struct {
+		start    time.Time
+		duration time.Duration
+		want     string
+	}{
+		{time.Date(2024, 6, 1, 23, 0, 0, 0, berlin), time.Hour, ""}, // until midnight
+		{time.Date(2024, 6, 1, 23, 0, 0, 0, berlin), time.Hour + time.Minute, "(+1 day)"},
+		{time.Date(2024, 6, 1, 9, 0, 0, 0, berlin), 50 * time.Hour, "(+2 days)"},
+	} {
+		if got := laterDays(Event{Start: tc.start, Duration: tc.duration}, berlin); got != tc.want {
+			t.Errorf("%v for %v: %q, want %q", tc.start, tc.duration, got, tc.want)
+		}
+	}
+	srv := newPageServer(t, edge)
+	_, page := get(t, srv, http.MethodGet, "/", nil)
+	if n := strings.Count(html.UnescapeString(string(page)), `<span class="later"> (+1 day)</span>`); n != 1 {
+		t.Errorf("the page marks %d sessions as ending a day later, want 1", n)
+	}
+}

@@ -130,6 +130,28 @@ document.documentElement.classList.add("js");
       el.textContent = timeFmt.format(new Date(el.getAttribute("datetime")));
     });
 
+    // A session that ends on a later day says so, as laterDays does.
+    var dayNumber = function (d) {
+      var p = dateKey.format(d).split("-");
+      return Date.UTC(+p[0], +p[1] - 1, +p[2]) / 864e5;
+    };
+    Array.prototype.forEach.call(days.querySelectorAll(".when"), function (when) {
+      var t = when.querySelectorAll("time.t");
+      var later = when.querySelector(".later");
+      var n = t.length < 2 ? 0 : dayNumber(new Date(new Date(t[1].getAttribute("datetime")).getTime() - 1)) -
+        dayNumber(new Date(t[0].getAttribute("datetime")));
+      if (n <= 0) {
+        if (later) { later.remove(); }
+        return;
+      }
+      if (!later) {
+        later = document.createElement("span");
+        later.className = "later";
+        when.appendChild(later);
+      }
+      later.textContent = n === 1 ? " (+1 day)" : " (+" + n + " days)";
+    });
+
     var name = document.getElementById("zone-name");
     if (name) { name.textContent = zone; }
     var conf = document.getElementById("zone-conf");
