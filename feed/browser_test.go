@@ -411,6 +411,46 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("language", func(t *testing.T) {
+		// Times and dates are in English, the page's language, on the
+		// clock of the viewer's region. A page opened with #lang=TAG sees
+		// TAG as the browser's language.
+		do(t, ctx, "prepare the language stand-in",
+			cdpStep(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `if (location.hash.startsWith("#lang=")) {
+					Object.defineProperty(navigator, "language", {get: () => location.hash.slice(6)});
+				}`}),
+		)
+		const shown = `({day: document.querySelector("#days .day-title").textContent,
+			times: Array.from(document.querySelectorAll("#days time.t"), t => t.textContent)})`
+		type shownDates struct {
+			Day   string   `json:"day"`
+			Times []string `json:"times"`
+		}
+		for _, tc := range []struct {
+			lang, time string // time: a regular expression every time matches
+		}{
+			{"en-US", `^(1[0-2]|[1-9]):[0-5]\d\s[AP]M$`}, // 4:00 AM, not 04:00 AM
+			{"de-DE", `^(2[0-3]|1\d|0?\d):[0-5]\d$`},
+			{"fr", `^(2[0-3]|1\d|0?\d):[0-5]\d$`},
+		} {
+			do(t, ctx, "open the page in "+tc.lang,
+				chromedp.Navigate("about:blank"),
+				chromedp.Navigate(srv.URL+"/#lang="+tc.lang),
+				chromedp.WaitVisible(chromedp.ID("tz")),
+			)
+			got := run(t, ctx, chromedp.Evaluate[shownDates](shown))
+			if !strings.Contains(got.Day, "Saturday") || !strings.Contains(got.Day, "March") {
+				t.Errorf("%s: the first day is %q, want it in English", tc.lang, got.Day)
+			}
+			bad := run(t, ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
+				`Array.from(document.querySelectorAll("#days time.t"), t => t.textContent).filter(t => !new RegExp(%q).test(t))`, tc.time)))
+			if len(got.Times) == 0 || len(bad) > 0 {
+				t.Errorf("%s: times %q do not match %s", tc.lang, bad, tc.time)
+			}
+		}
+	})
+
 	t.Run("empty", func(t *testing.T) {
 		// A schedule without sessions yet still says which zone it shows.
 		for _, path := range []string{"/empty/", "/empty/embed"} {

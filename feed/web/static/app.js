@@ -115,14 +115,25 @@ document.documentElement.classList.add("js");
     return byName[zone.toLowerCase()] || byName[canonicalZone(zone).toLowerCase()] || "";
   }
 
-  var locale = navigator.language || "en";
+  // locale writes times and dates in the page's language, with the
+  // viewer's region when the browser tells it (en-GB, en-DE): English words,
+  // on the 12- or 24-hour clock the viewer is used to.
+  var locale = (function () {
+    var lang = document.documentElement.lang || "en";
+    try {
+      var region = new Intl.Locale(navigator.language || "").maximize().region;
+      return region ? lang + "-" + region : lang;
+    } catch (e) {
+      return lang;
+    }
+  })();
 
   // localize shows the schedule in zone: times in the viewer's format, and
   // sessions regrouped by day, since a session's date depends on the zone.
   function localize(zone) {
     var days = document.getElementById("days");
     if (!days || !zoneOK(zone)) { return; }
-    var timeFmt = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone: zone });
+    var timeFmt = new Intl.DateTimeFormat(locale, { hour: "numeric", minute: "2-digit", timeZone: zone });
     var dateKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: zone });
     var dayFmt = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: zone });
 
