@@ -102,19 +102,28 @@ var loadWeb = sync.OnceValue(func() *web {
 	return w
 })
 
+// unlistedZones are zones the selector leaves out, though URLs take them:
+// fixed offsets named like the zones of places that change their clocks
+// (EST is not New York's time in summer).
+var unlistedZones = map[string]bool{"EST": true, "MST": true, "HST": true}
+
 // zoneGroups sorts zone names into groups by region, UTC first. The names
 // are written as the server writes them in feed URLs: Etc/UTC and Etc/GMT
-// load as UTC.
+// load as UTC. The Etc zones of fixed offsets (Etc/GMT+5 is UTC−5, its
+// sign inverted) and unlistedZones are left out.
 func zoneGroups(names []string) []zoneGroup {
 	groups := []zoneGroup{{Label: "UTC", Zones: []string{"UTC"}}}
 	index := map[string]int{}
 	for _, n := range names {
 		loc, err := timezone.Load(n)
-		if err != nil || zoneName(loc) == "UTC" {
+		if err != nil || zoneName(loc) == "UTC" || unlistedZones[n] {
 			continue
 		}
 		region, _, ok := strings.Cut(n, "/")
-		if !ok || region == "Etc" {
+		if region == "Etc" {
+			continue
+		}
+		if !ok {
 			region = "Other"
 		}
 		i, seen := index[region]
@@ -126,6 +135,17 @@ func zoneGroups(names []string) []zoneGroup {
 		groups[i].Zones = append(groups[i].Zones, zoneName(loc))
 	}
 	return groups
+}
+
+// withZone returns groups with zone in them: a conference in a zone the
+// selector leaves out (Etc/GMT-3) still has its zone offered.
+func withZone(groups []zoneGroup, zone string) []zoneGroup {
+	for _, g := range groups {
+		if slices.Contains(g.Zones, zone) {
+			return groups
+		}
+	}
+	return append(slices.Clip(groups), zoneGroup{Label: "The conference’s zone", Zones: []string{zone}})
 }
 
 // zoneAliases maps other names of the zones in groups to the names the
@@ -372,7 +392,7 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 	d := pageData{
 		Title: s.Conference.Title, Acronym: s.Conference.Acronym, URL: webURL(s.Conference.URL), Venue: s.Conference.Venue,
 		Base: base, ConferenceZone: s.Conference.TimeZone, Zone: zoneName(loc), FixedZone: fixedZone,
-		Name: s.Name(q.Filter), Zones: loadWeb().zones, ZoneAliases: loadWeb().aliases,
+		Name: s.Name(q.Filter), Zones: withZone(loadWeb().zones, s.Conference.TimeZone), ZoneAliases: loadWeb().aliases,
 		Feed:  newFeedLinks(base + FeedURL(s, q)),
 		Embed: base + "/embed" + embedQuery(s, q, fixedZone),
 	}

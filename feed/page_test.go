@@ -425,14 +425,36 @@ func TestStatic(t *testing.T) {
 }
 
 func TestZoneGroups(t *testing.T) {
-	groups := zoneGroups([]string{"Etc/UTC", "Europe/Berlin", "America/New_York", "Etc/GMT", "Etc/GMT+5", "EST5EDT", "Europe/Paris"})
+	// Etc/GMT+5 (UTC−5) and the fixed offsets EST, MST and HST are left out.
+	groups := zoneGroups([]string{"Etc/UTC", "Europe/Berlin", "America/New_York", "Etc/GMT", "Etc/GMT+5", "Etc/GMT-14",
+		"EST", "EST5EDT", "HST", "MST", "Europe/Paris"})
 	var got []string
 	for _, g := range groups {
 		got = append(got, g.Label+":"+strings.Join(g.Zones, ","))
 	}
-	want := "UTC:UTC Europe:Europe/Berlin,Europe/Paris America:America/New_York Other:Etc/GMT+5,EST5EDT"
+	want := "UTC:UTC Europe:Europe/Berlin,Europe/Paris America:America/New_York Other:EST5EDT"
 	if strings.Join(got, " ") != want {
 		t.Errorf("zoneGroups = %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+// TestPageUnlistedZone checks that a conference in a zone the selector
+// leaves out has it selected all the same.
+func TestPageUnlistedZone(t *testing.T) {
+	mini := miniSchedule(t)
+	conf := mini.Conference
+	conf.TimeZone, conf.Location = "Etc/GMT-3", mustZone(t, "Etc/GMT-3")
+	s, err := NewSchedule(conf, mini.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newPageServer(t, s)
+	_, page := get(t, srv, http.MethodGet, "/", nil)
+	if !bytes.Contains(page, []byte(`<option value="Etc/GMT-3" selected>`)) {
+		t.Error("the page does not offer its conference's zone")
+	}
+	if n := bytes.Count(page, []byte(" selected>")); n != 1 {
+		t.Errorf("%d zones are selected", n)
 	}
 }
 
