@@ -43,7 +43,7 @@ var webFiles embed.FS
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors "
 
-// Alarms are the reminders the builder offers, as alarm= values.
+// alarms are the reminders the builder offers, as alarm= values.
 var alarms = []time.Duration{5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
 
 // staticFile is an embedded asset, ready to serve.
@@ -359,8 +359,8 @@ type pageSpeaker struct {
 
 // feedLinks are the ways to get one feed.
 type feedLinks struct {
-	HTTPS  string       // the feed's URL, for downloads and Google
-	Webcal template.URL // the same as webcal://, which calendar apps subscribe to
+	HTTPS  string       // the feed's URL, for downloads and Outlook on the web
+	Webcal template.URL // the same as webcal://, which calendar apps and Google subscribe to
 }
 
 func newFeedLinks(feed string) feedLinks {
@@ -388,18 +388,29 @@ func (l feedLinks) Outlook(host, name string) string {
 // newPageData lays out the schedule for the page or the embed: the
 // sessions q selects, grouped by day and start in q's zone.
 func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
-	loc := q.Zone
 	d := pageData{
-		Title: s.Conference.Title, Acronym: s.Conference.Acronym, URL: webURL(s.Conference.URL), Venue: s.Conference.Venue,
-		Base: base, ConferenceZone: s.Conference.TimeZone, Zone: zoneName(loc), FixedZone: fixedZone,
-		Name: s.Name(q.Filter), Zones: withZone(loadWeb().zones, s.Conference.TimeZone), ZoneAliases: loadWeb().aliases,
+		Title: cmp.Or(s.Conference.Title, s.Conference.Acronym), Acronym: s.Conference.Acronym,
+		URL: webURL(s.Conference.URL), Venue: s.Conference.Venue, Dates: scheduleDates(s),
+		Base: base, ConferenceZone: s.Conference.TimeZone, Zone: zoneName(q.Zone), FixedZone: fixedZone,
+		Zones: withZone(loadWeb().zones, s.Conference.TimeZone), ZoneAliases: loadWeb().aliases,
 		Feed:  newFeedLinks(base + FeedURL(s, q)),
 		Embed: base + "/embed" + embedQuery(s, q, fixedZone),
 	}
-	if d.Title == "" {
-		d.Title = s.Conference.Acronym
+	d.nameSelection(s, q.Filter)
+	d.EmbedSnippet = embedSnippet(d.Embed, d.Title)
+	for _, a := range alarms {
+		d.Alarms = append(d.Alarms, alarmText(a))
 	}
-	f := q.Filter.canonical()
+	d.listChoices(s, base)
+	d.layOutDays(s, base, q)
+	return d
+}
+
+// nameSelection names the sessions f selects, for the embed's heading and
+// calendar apps.
+func (d *pageData) nameSelection(s *Schedule, f Filter) {
+	d.Name = s.Name(f)
+	f = f.canonical()
 	for _, slug := range f.Tracks {
 		if t, ok := s.Track(slug); ok {
 			d.TrackNames = append(d.TrackNames, t.Name)
@@ -410,34 +421,35 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 			d.SpeakerNames = append(d.SpeakerNames, p.Name)
 		}
 	}
-	d.EmbedSnippet = embedSnippet(d.Embed, d.Title)
 	d.CalendarName = d.Title
 	if d.Name != "" {
 		d.CalendarName += " · " + d.Name
 	}
-	for _, a := range alarms {
-		d.Alarms = append(d.Alarms, alarmText(a))
-	}
+}
 
-	tracks := make(map[string]*pageTrack, len(s.Tracks))
-	byTrack, bySpeaker := make(map[string]int), make(map[string]int)
-	for _, e := range s.Events {
-		byTrack[e.Track.Slug]++
-		for _, p := range e.Speakers {
-			bySpeaker[p.Slug]++
-		}
-	}
+// listChoices lists the tracks and speakers of s for the builder, with
+// their sessions counted and the feed of each.
+func (d *pageData) listChoices(s *Schedule, base string) {
+	byTrack, bySpeaker := s.sessionCounts()
 	d.Tracks = make([]pageTrack, len(s.Tracks))
 	for i, t := range s.Tracks {
 		d.Tracks[i] = pageTrack{Name: t.Name, Slug: t.Slug, Color: trackColor(t), Sessions: byTrack[t.Slug],
 			Feed: newFeedLinks(base + FeedPath(Filter{Tracks: []string{t.Slug}}))}
-		tracks[t.Slug] = &d.Tracks[i]
 	}
 	for _, p := range s.Speakers {
 		d.Speakers = append(d.Speakers, pageSpeaker{Name: p.Name, Slug: p.Slug, Sessions: bySpeaker[p.Slug],
 			Feed: newFeedLinks(base + FeedPath(Filter{Speakers: []string{p.Slug}}))})
 	}
+}
 
+// layOutDays groups the sessions q selects by day, then by start, in q's
+// zone. The sessions point into d.Tracks, which listChoices has made.
+func (d *pageData) layOutDays(s *Schedule, base string, q Query) {
+	loc := q.Zone
+	tracks := make(map[string]*pageTrack, len(d.Tracks))
+	for i := range d.Tracks {
+		tracks[d.Tracks[i].Slug] = &d.Tracks[i]
+	}
 	for _, e := range s.Select(q.Filter) {
 		start := e.Start.In(loc)
 		date := start.Format(time.DateOnly)
@@ -464,14 +476,22 @@ func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 		})
 		d.Sessions++
 	}
-	if first, last := s.Span(); !first.IsZero() {
-		in := s.Conference.Location
-		d.Dates = first.In(in).Format("Monday 2 January 2006")
-		if l := last.Add(-time.Nanosecond).In(in); l.Format(time.DateOnly) != first.In(in).Format(time.DateOnly) {
-			d.Dates += " – " + l.Format("Monday 2 January 2006")
-		}
+}
+
+// scheduleDates is the day of the conference, or its first and last, in
+// the conference's zone: "Saturday 30 March 2024 – Sunday 31 March 2024".
+// It is empty for a schedule without sessions.
+func scheduleDates(s *Schedule) string {
+	first, last := s.Span()
+	if first.IsZero() {
+		return ""
 	}
-	return d
+	in := s.Conference.Location
+	dates := first.In(in).Format("Monday 2 January 2006")
+	if l := last.Add(-time.Nanosecond).In(in); l.Format(time.DateOnly) != first.In(in).Format(time.DateOnly) {
+		dates += " – " + l.Format("Monday 2 January 2006")
+	}
+	return dates
 }
 
 // laterDays says how many days after its start, in loc, e ends: "(+1 day)",
@@ -512,16 +532,9 @@ func embedSnippet(src, title string) string {
 var attrEscaper = strings.NewReplacer("&", "&amp;", `"`, "&quot;")
 
 // embedQuery is the query of the embed view of q: its filter, and its zone
-// when one was asked for. Values are sorted, as in FeedPath.
+// when one was asked for.
 func embedQuery(s *Schedule, q Query, fixedZone bool) string {
-	f := q.Filter.canonical()
-	v := url.Values{}
-	if len(f.Tracks) > 0 {
-		v.Set("track", strings.Join(f.Tracks, ","))
-	}
-	if len(f.Speakers) > 0 {
-		v.Set("speaker", strings.Join(f.Speakers, ","))
-	}
+	v := filterValues(q.Filter)
 	if zone := zoneName(q.Zone); fixedZone && zone != s.Conference.TimeZone {
 		v.Set("tz", zone)
 	}
@@ -529,6 +542,20 @@ func embedQuery(s *Schedule, q Query, fixedZone bool) string {
 		return ""
 	}
 	return "?" + encodeQuery(v)
+}
+
+// filterValues are the track= and speaker= parameters that select what f
+// does, values sorted and comma-separated, as in FeedPath.
+func filterValues(f Filter) url.Values {
+	f = f.canonical()
+	v := url.Values{}
+	if len(f.Tracks) > 0 {
+		v.Set("track", strings.Join(f.Tracks, ","))
+	}
+	if len(f.Speakers) > 0 {
+		v.Set("speaker", strings.Join(f.Speakers, ","))
+	}
+	return v
 }
 
 var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)

@@ -542,6 +542,16 @@ func TestWebURL(t *testing.T) {
 	}
 }
 
+func TestSessionCounts(t *testing.T) {
+	byTrack, bySpeaker := miniSchedule(t).sessionCounts()
+	if want := map[string]int{"go-friends": 2, "rust": 1}; !maps.Equal(byTrack, want) {
+		t.Errorf("by track %v, want %v (sessions without a track are in none)", byTrack, want)
+	}
+	if want := map[string]int{"jurgen-schmidhuber": 2, "zhangyang-atlas-wang": 1, "zihao-deng": 1}; !maps.Equal(bySpeaker, want) {
+		t.Errorf("by speaker %v, want %v", bySpeaker, want)
+	}
+}
+
 func TestTrackColor(t *testing.T) {
 	if got := trackColor(Track{Slug: "x", Color: "#00ADD8"}); got != "#00add8" {
 		t.Errorf("given colour: %s", got)

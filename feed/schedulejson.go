@@ -89,13 +89,10 @@ func NewListing(s *Schedule, base string) Listing {
 		Speakers: make([]ListedSpeaker, 0, len(s.Speakers)),
 		Sessions: make([]ListedSession, 0, len(s.Events)),
 	}
-	byTrack := make(map[string]int)
-	bySpeaker := make(map[string]int)
+	byTrack, bySpeaker := s.sessionCounts()
 	for _, e := range s.Events {
-		byTrack[e.Track.Slug]++
 		refs := make([]SpeakerRef, len(e.Speakers))
 		for i, p := range e.Speakers {
-			bySpeaker[p.Slug]++
 			refs[i] = SpeakerRef{Name: p.Name, Slug: p.Slug}
 		}
 		l.Sessions = append(l.Sessions, ListedSession{
@@ -116,6 +113,21 @@ func NewListing(s *Schedule, base string) Listing {
 			Feed: feed, Webcal: webcal(feed)})
 	}
 	return l
+}
+
+// sessionCounts counts the sessions of each track and of each speaker, by
+// slug, cancelled ones included, as their feeds hold them.
+func (s *Schedule) sessionCounts() (byTrack, bySpeaker map[string]int) {
+	byTrack, bySpeaker = make(map[string]int, len(s.Tracks)), make(map[string]int, len(s.Speakers))
+	for _, e := range s.Events {
+		if e.Track.Slug != "" {
+			byTrack[e.Track.Slug]++
+		}
+		for _, p := range e.Speakers {
+			bySpeaker[p.Slug]++
+		}
+	}
+	return byTrack, bySpeaker
 }
 
 // webcal is a feed's URL with the webcal scheme, which calendar apps
