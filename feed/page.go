@@ -175,7 +175,9 @@ func zoneAliases(groups []zoneGroup, names []string) map[string]string {
 	return aliases
 }
 
-// handlePage serves the organizer page of a conference.
+// handlePage serves the organizer page of a conference. With several
+// conferences loaded, the page links them all: their titles are part of
+// the page, and its Last-Modified is the latest of theirs.
 func (s *server) handlePage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setPageHeaders(w, false)
@@ -184,11 +186,30 @@ func (s *server) handlePage() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		base := s.baseURL(r) + prefix
-		key := strings.Join([]string{sched.Conference.Acronym, sched.Version, "page", base}, "\x00")
-		body, err := s.cache.get(key, func() (*rendered, error) {
-			q := Query{Zone: sched.Conference.Location}
-			return renderPage("page.html", newPageData(sched, base, q, false), sched.LastModified())
+		root := s.baseURL(r)
+		base := root + prefix
+		var listed []*Schedule
+		if all := s.store.All(); len(all) > 1 {
+			listed = all
+		}
+		parts := []string{sched.Conference.Acronym, sched.Version, "page", base}
+		for _, c := range listed {
+			parts = append(parts, c.Conference.Acronym, c.Conference.Title)
+		}
+		body, err := s.cache.get(strings.Join(parts, "\x00"), func() (*rendered, error) {
+			d := newPageData(sched, base, Query{Zone: sched.Conference.Location}, false)
+			modified := sched.LastModified()
+			for _, c := range listed {
+				d.Conferences = append(d.Conferences, pageConference{
+					Title:   cmp.Or(c.Conference.Title, c.Conference.Acronym),
+					URL:     root + "/" + url.PathEscape(c.Conference.Acronym) + "/",
+					Current: c.Conference.Acronym == sched.Conference.Acronym,
+				})
+				if m := c.LastModified(); m.After(modified) {
+					modified = m
+				}
+			}
+			return renderPage("page.html", d, modified)
 		})
 		if err != nil {
 			s.error(w, r, err)
@@ -307,6 +328,15 @@ type pageData struct {
 	Feed           feedLinks // of the selection (the whole schedule on the page)
 	Embed          string    // URL of the embed view of the selection
 	EmbedSnippet   string    // HTML that frames Embed, to paste into a website
+
+	Conferences []pageConference // every conference served, when there are several
+}
+
+// pageConference is a conference the page links to.
+type pageConference struct {
+	Title   string
+	URL     string // of its page
+	Current bool   // the page's own
 }
 
 type pageDay struct {

@@ -378,6 +378,61 @@ func TestPageConference(t *testing.T) {
 	checkPageHeaders(t, resp, "'none'")
 }
 
+// TestPageConferences checks the list of conferences on the page of each,
+// when several are served, and that the page follows their titles and
+// dates as they are reloaded.
+func TestPageConferences(t *testing.T) {
+	mini, edge := miniSchedule(t), edgeSchedule(t)
+	_, single := get(t, newPageServer(t, mini), http.MethodGet, "/", nil)
+	if bytes.Contains(single, []byte(`aria-label="Conferences"`)) {
+		t.Error("the page of the only conference lists conferences")
+	}
+
+	store, err := NewStore(mini, edge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{}))
+	t.Cleanup(srv.Close)
+	link := func(acronym, title string, current bool) string {
+		l := `<li><a href="` + srv.URL + "/" + acronym + `/"`
+		if current {
+			l += ` aria-current="page"`
+		}
+		return l + ">" + html.EscapeString(title) + "</a></li>"
+	}
+	for path, current := range map[string]string{"/": "mini2024", "/mini2024/": "mini2024", "/edge/": "edge"} {
+		_, page := get(t, srv, http.MethodGet, path, nil)
+		for _, want := range []string{`<nav class="conferences" aria-label="Conferences">`,
+			link("mini2024", mini.Conference.Title, current == "mini2024"), link("edge", edge.Conference.Title, current == "edge")} {
+			if !strings.Contains(string(page), want) {
+				t.Errorf("%s lacks %s", path, want)
+			}
+		}
+	}
+	// The latest change of any conference listed is the page's.
+	resp, _ := get(t, srv, http.MethodGet, "/", nil)
+	if got, want := resp.Header.Get("Last-Modified"), edge.LastModified().UTC().Format(http.TimeFormat); got != want {
+		t.Errorf("Last-Modified %s, want the edge schedule's %s", got, want)
+	}
+	// Another conference's new title reaches the page.
+	conf := edge.Conference
+	conf.Title = "Edge, renamed"
+	renamed, err := NewSchedule(conf, edge.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed.Version, renamed.Updated = "edge-version-2", edge.Updated.Add(24*time.Hour)
+	store.Replace(renamed)
+	resp, page := get(t, srv, http.MethodGet, "/", nil)
+	if !strings.Contains(string(page), link("edge", "Edge, renamed", false)) {
+		t.Error("the page lists a conference by its old title")
+	}
+	if got, want := resp.Header.Get("Last-Modified"), renamed.LastModified().UTC().Format(http.TimeFormat); got != want {
+		t.Errorf("after the reload, Last-Modified %s, want %s", got, want)
+	}
+}
+
 func TestStatic(t *testing.T) {
 	srv := newPageServer(t, miniSchedule(t))
 	_, page := get(t, srv, http.MethodGet, "/", nil)
