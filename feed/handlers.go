@@ -231,6 +231,17 @@ func FeedPath(f Filter) string {
 	case len(f.Speakers) == 1 && len(f.Tracks) == 0:
 		return "/speakers/" + url.PathEscape(f.Speakers[0]) + ".ics"
 	}
+	v := filterValues(f)
+	if len(v) == 0 {
+		return "/feed.ics"
+	}
+	return "/feed.ics?" + encodeQuery(v)
+}
+
+// filterValues are the track= and speaker= parameters that select what f
+// does: values sorted, unique and comma-separated.
+func filterValues(f Filter) url.Values {
+	f = f.canonical()
 	v := url.Values{}
 	if len(f.Tracks) > 0 {
 		v.Set("track", strings.Join(f.Tracks, ","))
@@ -238,10 +249,7 @@ func FeedPath(f Filter) string {
 	if len(f.Speakers) > 0 {
 		v.Set("speaker", strings.Join(f.Speakers, ","))
 	}
-	if len(v) == 0 {
-		return "/feed.ics"
-	}
-	return "/feed.ics?" + encodeQuery(v)
+	return v
 }
 
 // queryUnescape keeps "/" and "," readable in feed URLs: both are allowed

@@ -574,20 +574,6 @@ func embedQuery(s *Schedule, q Query, fixedZone bool) string {
 	return "?" + encodeQuery(v)
 }
 
-// filterValues are the track= and speaker= parameters that select what f
-// does, values sorted and comma-separated, as in FeedPath.
-func filterValues(f Filter) url.Values {
-	f = f.canonical()
-	v := url.Values{}
-	if len(f.Tracks) > 0 {
-		v.Set("track", strings.Join(f.Tracks, ","))
-	}
-	if len(f.Speakers) > 0 {
-		v.Set("speaker", strings.Join(f.Speakers, ","))
-	}
-	return v
-}
-
 var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // trackColor is the track's colour when the source gives a valid one, else
