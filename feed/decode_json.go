@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -220,15 +222,24 @@ func jsonSpeaker(guid, code, id, name, public string) Speaker {
 // namelessPerson is the warning about a person without a name, who is skipped.
 const namelessPerson = "person without a name; skipped"
 
-// jsonSyntaxError turns encoding/json's error into one with a line and column.
+// jsonSyntaxError turns encoding/json's error into one with a line and
+// column: those of the offending byte, or of the end of data when the
+// document stops before it is complete.
 func (d *decoder) jsonSyntaxError(data []byte, err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		// Offset counts the offending byte; point at it, not after it.
+		// A document cut short inside a literal or a number is reported as
+		// an invalid character after its last byte ("invalid character ' '
+		// in literal true"); a decoder tells it apart by its error, whatever
+		// the message.
+		if errors.Is(json.NewDecoder(bytes.NewReader(data)).Decode(new(json.RawMessage)), io.ErrUnexpectedEOF) {
+			line, col := lineColumn(data, int64(len(data)))
+			return &DecodeError{Source: d.opts.Source, Line: line, Column: col, Err: errors.New("invalid JSON: unexpected end of JSON input")}
+		}
 		off := syntax.Offset
-		if off > 0 && !strings.Contains(syntax.Error(), "unexpected end") {
+		if jsonOffsetCountsByte() {
 			off--
 		}
 		line, col := lineColumn(data, off)
@@ -238,6 +249,15 @@ func (d *decoder) jsonSyntaxError(data []byte, err error) error {
 	}
 	return &DecodeError{Source: d.opts.Source, Err: err}
 }
+
+// jsonOffsetCountsByte reports whether a json.SyntaxError's Offset counts
+// the offending byte, as encoding/json's own scanner does, rather than the
+// bytes before it, as its implementation on encoding/json/v2 does
+// (GOEXPERIMENT=jsonv2).
+var jsonOffsetCountsByte = sync.OnceValue(func() bool {
+	var syntax *json.SyntaxError
+	return errors.As(json.Unmarshal([]byte("x"), new(any)), &syntax) && syntax.Offset == 1
+})
 
 func (d *decoder) at(path string) place { return place{source: d.opts.Source, path: path} }
 

@@ -471,6 +471,48 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseJSONSyntaxPosition: a JSON syntax error names the line and
+// column of the offending byte, or of the end of the document when it is cut
+// short, wherever it stops.
+func TestParseJSONSyntaxPosition(t *testing.T) {
+	const end = "invalid JSON: unexpected end of JSON input"
+	tests := []struct {
+		name         string
+		in           string
+		line, column int
+		want         string // the message, when it is the same in every build of encoding/json
+	}{
+		{name: "bad byte", in: `{"a":1]`, line: 1, column: 7},
+		{name: "bad byte on a later line", in: "{\n  \"a\": 1,\n  \"b\": x\n}", line: 3, column: 8},
+		{name: "bad byte in a string", in: "{\"a\": \"x\x01\"}", line: 1, column: 9},
+		{name: "bad byte after the document", in: `{"a":1} }`, line: 1, column: 9},
+		{name: "first byte of a document", in: `{x}`, line: 1, column: 2},
+		{name: "truncated", in: `{"a":1`, line: 1, column: 7, want: end},
+		{name: "truncated in an object", in: `{"schedule": {`, line: 1, column: 15, want: end},
+		{name: "truncated after a newline", in: "{\"a\":1\n", line: 2, column: 1, want: end},
+		{name: "truncated in a string", in: `{"a":"x`, line: 1, column: 8, want: end},
+		{name: "truncated in an escape", in: `{"a":"\u12`, line: 1, column: 11, want: end},
+		{name: "truncated in a literal", in: `{"a":tru`, line: 1, column: 9, want: end},
+		{name: "truncated in a number", in: `{"a":-`, line: 1, column: 7, want: end},
+		{name: "truncated in a fraction", in: "{\"a\":\n1.", line: 2, column: 3, want: end},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.in), ParseOptions{Source: "test.json"})
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %T %v is not a *DecodeError", err, err)
+			}
+			if de.Line != tc.line || de.Column != tc.column {
+				t.Errorf("%v: at %d:%d, want %d:%d", err, de.Line, de.Column, tc.line, tc.column)
+			}
+			if tc.want != "" && de.Err.Error() != tc.want {
+				t.Errorf("message %q, want %q", de.Err, tc.want)
+			}
+		})
+	}
+}
+
 // zoneError is the timezone package's own message for name.
 func zoneError(t *testing.T, name string) string {
 	t.Helper()
