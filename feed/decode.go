@@ -288,6 +288,58 @@ type day struct {
 	firstClock map[string]clock // first event's start in each room, in document order
 }
 
+// newDay reads a day's date, start and end, which field returns by the
+// names "date", "start" and "end" and at says where they are, and makes the
+// day its events are placed on; change is the conference's day_change, if
+// any. A day without a date has the date of its start. The start and end
+// decide which sessions belong after midnight (eventStart), so a day that
+// ends before it starts is an error.
+func (d *decoder) newDay(field func(name string) (string, error), at func(name string) place, loc *time.Location, change *clock) (day, error) {
+	dy := day{loc: loc, change: change, firstClock: make(map[string]clock)}
+	date, err := field("date")
+	if err != nil {
+		return day{}, err
+	}
+	if date != "" {
+		if dy.date, err = parseDate(date); err != nil {
+			return day{}, at("date").errorf(err)
+		}
+	}
+	instant := func(name string) (time.Time, error) {
+		s, err := field(name)
+		if err != nil || s == "" {
+			return time.Time{}, err
+		}
+		t, err := parseInstant(s, loc)
+		if err != nil {
+			return time.Time{}, at(name).errorf(err)
+		}
+		return t, nil
+	}
+	if dy.start, err = instant("start"); err != nil {
+		return day{}, err
+	}
+	if dy.end, err = instant("end"); err != nil {
+		return day{}, err
+	}
+	if dy.date.isZero() && !dy.start.IsZero() {
+		s := dy.start.In(loc)
+		dy.date = civilDate{s.Year(), s.Month(), s.Day()}
+	}
+	if !dy.start.IsZero() && !dy.end.IsZero() && !dy.end.After(dy.start) {
+		return day{}, at("end").errorf(fmt.Errorf("day ends at or before its start %s", dy.start.Format(time.RFC3339)))
+	}
+	return dy, nil
+}
+
+// listed is the day as Conference.Days lists it.
+func (dy *day) listed() Day {
+	if dy.date.isZero() {
+		return Day{}
+	}
+	return Day{Date: dy.date.String()}
+}
+
 // event converts a raw event and checks what can be checked with a place to
 // point to: the model's NewSchedule repeats the checks as a safety net. It
 // reports false, with a warning, for an event that lasts no time at all.
@@ -459,10 +511,6 @@ func (d *decoder) finish(data []byte, r result) (*Schedule, error) {
 	}
 	if len(r.events) == 0 {
 		d.warnf("", "the schedule has no events")
-	}
-	for i := range r.conf.Days {
-		dy := &r.conf.Days[i]
-		dy.Start, dy.End = dy.Start.UTC(), dy.End.UTC()
 	}
 	s, err := NewSchedule(r.conf, r.events)
 	if err != nil {

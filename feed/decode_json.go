@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 )
 
@@ -106,7 +105,7 @@ func (d *decoder) decodeJSONPrecise(data []byte) (result, error) {
 	}
 	for i, raw := range days {
 		path := fmt.Sprintf("%s.days[%d]", cpath, i)
-		dy, events, err := j.day(raw, path, i, &c, trackColors, online)
+		dy, events, err := j.day(raw, path, &c, trackColors, online)
 		if err != nil {
 			return result{}, err
 		}
@@ -144,62 +143,14 @@ func (d *decoder) trackColor(path, name, c string, colors map[string]string) {
 	}
 }
 
-// jsonDayHeader checks a day's index, date, day_start and day_end; str
-// reads one of the day's string members. The day gets its events next.
-func (d *decoder) jsonDayHeader(path string, i int, index string, str func(key string) (string, error), loc *time.Location) (Day, *day, error) {
-	out := Day{Index: i + 1}
-	if n, err := strconv.Atoi(index); err == nil {
-		out.Index = n
-	}
-	date, err := str("date")
-	if err != nil {
-		return Day{}, nil, err
-	}
-	dy := &day{loc: loc, firstClock: make(map[string]clock)}
-	if date != "" {
-		if dy.date, err = parseDate(date); err != nil {
-			return Day{}, nil, d.at(path + ".date").errorf(err)
-		}
-		out.Date = dy.date.String()
-	}
-	for _, key := range []string{"day_start", "day_end"} {
-		s, err := str(key)
-		if err != nil || s == "" {
-			if err != nil {
-				return Day{}, nil, err
-			}
-			continue
-		}
-		t, err := parseInstant(s, loc)
-		if err != nil {
-			return Day{}, nil, d.at(path + "." + key).errorf(err)
-		}
-		if key == "day_start" {
-			out.Start, dy.start = t, t
-		} else {
-			out.End, dy.end = t, t
-		}
-	}
-	if out.Date == "" && !out.Start.IsZero() {
-		s := out.Start.In(loc)
-		dy.date = civilDate{s.Year(), s.Month(), s.Day()}
-		out.Date = dy.date.String()
-	}
-	if !out.Start.IsZero() && !out.End.IsZero() && !out.End.After(out.Start) {
-		return Day{}, nil, d.at(path + ".day_end").errorf(fmt.Errorf("day ends at or before its start %s", out.Start.Format(timeRFC3339)))
-	}
-	return out, dy, nil
-}
+// jsonDayKeys are the members of a day object that newDay reads, by the
+// names it asks for.
+var jsonDayKeys = map[string]string{"date": "date", "start": "day_start", "end": "day_end"}
 
-// finishJSONDay gives a day without day_start or day_end the midnights
-// around its date.
-func finishJSONDay(out *Day, dy *day, loc *time.Location) {
-	if out.Start.IsZero() && !dy.date.isZero() {
-		out.Start = dy.date.at(clock{}, loc)
-	}
-	if out.End.IsZero() && !dy.date.isZero() {
-		out.End = dy.date.addDays(1).at(clock{}, loc)
-	}
+// jsonDayPlace returns where the members of the day at path are, by the
+// names newDay asks for.
+func jsonDayPlace(d *decoder, path string) func(name string) place {
+	return func(name string) place { return d.at(path + "." + jsonDayKeys[name]) }
 }
 
 // finishJSONEvent completes an event once all its members are read.
@@ -410,16 +361,14 @@ func (j jsonReader) onlineRooms(conf map[string]json.RawMessage, cpath string) (
 
 // day reads one entry of conference.days and its events, room by room in
 // the order of the file (which matters for after-midnight sessions).
-func (j jsonReader) day(raw json.RawMessage, path string, i int, c *Conference, trackColors map[string]string, online map[string]bool) (Day, []Event, error) {
+func (j jsonReader) day(raw json.RawMessage, path string, c *Conference, trackColors map[string]string, online map[string]bool) (Day, []Event, error) {
 	obj, err := j.object(raw, path, true)
 	if err != nil {
 		return Day{}, nil, err
 	}
-	idx, err := j.ident(obj, path, "index")
-	if err != nil {
-		return Day{}, nil, err
-	}
-	out, dy, err := j.d.jsonDayHeader(path, i, idx, func(key string) (string, error) { return j.str(obj, path, key) }, c.Location)
+	dy, err := j.d.newDay(func(name string) (string, error) {
+		return j.str(obj, path, jsonDayKeys[name])
+	}, jsonDayPlace(j.d, path), c.Location, nil)
 	if err != nil {
 		return Day{}, nil, err
 	}
@@ -440,7 +389,7 @@ func (j jsonReader) day(raw json.RawMessage, path string, i int, c *Conference, 
 			if err != nil {
 				return Day{}, nil, err
 			}
-			e, ok, err := j.d.event(re, dy, room.key, trackColors, online)
+			e, ok, err := j.d.event(re, &dy, room.key, trackColors, online)
 			if err != nil {
 				return Day{}, nil, err
 			}
@@ -449,11 +398,8 @@ func (j jsonReader) day(raw json.RawMessage, path string, i int, c *Conference, 
 			}
 		}
 	}
-	finishJSONDay(&out, dy, c.Location)
-	return out, events, nil
+	return dy.listed(), events, nil
 }
-
-const timeRFC3339 = "2006-01-02T15:04:05Z07:00"
 
 type member struct {
 	key   string
@@ -727,14 +673,12 @@ func (f *jsonFast) conference(c *Conference, r *result) bool {
 // day reads conference.days[i] and its events from s.
 func (f *jsonFast) day(s *jsonScan, i int, c *Conference, r *result, colors map[string]string, online map[string]bool) bool {
 	var (
-		index, date, start, end string
-		rooms                   jsonScan // at the day's rooms
-		hasRooms                bool
+		date, start, end string
+		rooms            jsonScan // at the day's rooms
+		hasRooms         bool
 	)
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
-		case "index":
-			return s.identInto(&index)
 		case "date":
 			return s.strInto(&date)
 		case "day_start":
@@ -753,8 +697,10 @@ func (f *jsonFast) day(s *jsonScan, i int, c *Conference, r *result, colors map[
 		return false
 	}
 	path := fmt.Sprintf("%s.days[%d]", jsonConfPath, i)
-	header := map[string]string{"date": date, "day_start": start, "day_end": end}
-	out, dy, err := f.d.jsonDayHeader(path, i, index, func(key string) (string, error) { return header[key], nil }, c.Location)
+	header := map[string]string{"date": date, "start": start, "end": end}
+	dy, err := f.d.newDay(func(name string) (string, error) {
+		return header[name], nil
+	}, jsonDayPlace(f.d, path), c.Location, nil)
 	if err != nil {
 		return false
 	}
@@ -771,7 +717,7 @@ func (f *jsonFast) day(s *jsonScan, i int, c *Conference, r *result, colors map[
 				if !f.readEvent(&rooms, e) {
 					return false
 				}
-				ev, ok, err := f.d.event(e, dy, room, colors, online)
+				ev, ok, err := f.d.event(e, &dy, room, colors, online)
 				if err != nil {
 					return false
 				}
@@ -785,8 +731,7 @@ func (f *jsonFast) day(s *jsonScan, i int, c *Conference, r *result, colors map[
 			return false
 		}
 	}
-	finishJSONDay(&out, dy, c.Location)
-	c.Days = append(c.Days, out)
+	c.Days = append(c.Days, dy.listed())
 	return true
 }
 

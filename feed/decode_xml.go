@@ -114,7 +114,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 			if err := zone(); err != nil {
 				return err
 			}
-			dy, err := x.day(se, at, days, c.Location, dayChange, trackColors, &r.events)
+			dy, err := x.day(se, at, c.Location, dayChange, trackColors, &r.events)
 			if err != nil {
 				return err
 			}
@@ -370,47 +370,18 @@ func (x *xmlReader) track(se xml.StartElement, at place, colors map[string]strin
 
 // day reads one <day> and appends its rooms' events to events; change is
 // the conference's day_change, if it has one.
-func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location, change *clock, trackColors map[string]string, events *[]Event) (Day, error) {
-	out := Day{Index: n}
-	if idx, err := strconv.Atoi(attr(se, "index")); err == nil {
-		out.Index = idx
+func (x *xmlReader) day(se xml.StartElement, at place, loc *time.Location, change *clock, trackColors map[string]string, events *[]Event) (Day, error) {
+	dy, err := x.d.newDay(func(name string) (string, error) {
+		return attr(se, name), nil
+	}, func(name string) place {
+		p := at
+		p.path += "/@" + name
+		return p
+	}, loc, change)
+	if err != nil {
+		return Day{}, err
 	}
-	dy := &day{loc: loc, change: change, firstClock: make(map[string]clock)}
-	if date := attr(se, "date"); date != "" {
-		c, err := parseDate(date)
-		if err != nil {
-			return Day{}, at.attrError("date", err)
-		}
-		dy.date = c
-		out.Date = c.String()
-	}
-	var startGiven, endGiven bool
-	for _, name := range []string{"start", "end"} {
-		s := attr(se, name)
-		if s == "" {
-			continue
-		}
-		t, err := parseInstant(s, loc)
-		if err != nil {
-			return Day{}, at.attrError(name, err)
-		}
-		if name == "start" {
-			out.Start, dy.start, startGiven = t, t, true
-		} else {
-			out.End, dy.end, endGiven = t, t, true
-		}
-	}
-	if out.Date == "" && startGiven {
-		s := out.Start.In(loc)
-		dy.date = civilDate{s.Year(), s.Month(), s.Day()}
-		out.Date = dy.date.String()
-	}
-	if startGiven && endGiven && !out.End.After(out.Start) {
-		return Day{}, at.attrError("end", fmt.Errorf("day ends at or before its start %s", out.Start.Format(timeRFC3339)))
-	}
-
-	first := len(*events)
-	err := x.children(se, func(se xml.StartElement, rat place) error {
+	err = x.children(se, func(se xml.StartElement, rat place) error {
 		if se.Name.Local != "room" {
 			return x.skip()
 		}
@@ -427,7 +398,7 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 			if err != nil {
 				return err
 			}
-			e, ok, err := x.d.event(re, dy, room, trackColors, nil)
+			e, ok, err := x.d.event(re, &dy, room, trackColors, nil)
 			if err != nil {
 				return err
 			}
@@ -440,25 +411,7 @@ func (x *xmlReader) day(se xml.StartElement, at place, n int, loc *time.Location
 	if err != nil {
 		return Day{}, err
 	}
-	if !startGiven && !dy.date.isZero() {
-		out.Start = dy.date.at(clock{}, loc)
-	}
-	if !endGiven && !dy.date.isZero() {
-		// The next midnight, or later when sessions run past it.
-		out.End = dy.date.addDays(1).at(clock{}, loc)
-		for _, e := range (*events)[first:] {
-			if e.End().After(out.End) {
-				out.End = e.End()
-			}
-		}
-	}
-	return out, nil
-}
-
-// attrError reports a bad attribute of the element at p.
-func (p place) attrError(name string, err error) *DecodeError {
-	p.path += "/@" + name
-	return p.errorf(err)
+	return dy.listed(), nil
 }
 
 // xmlFieldPlaces are the fields of an event whose own place an error or

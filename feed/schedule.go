@@ -32,10 +32,7 @@ type Conference struct {
 
 // Day is one conference day, as the source lists it.
 type Day struct {
-	Index int
-	Date  string // civil date in the conference zone, YYYY-MM-DD
-	Start time.Time
-	End   time.Time
+	Date string // civil date in the conference zone, YYYY-MM-DD; empty when the source gives none
 }
 
 // Event is one session of the schedule. Instants are in UTC.
