@@ -161,12 +161,89 @@ func finishJSONEvent(r *rawEvent) {
 	r.hasDurationField = r.duration != ""
 }
 
-// jsonSpeaker is a frab person {id, public_name} or a pretalx one
+// jsonValue is what both JSON decoders read for a member of an event or a
+// person.
+type jsonValue int
+
+const (
+	jsonSkipped jsonValue = iota // a member the schedule does not use
+	jsonString                   // a string, or null for ""
+	jsonIdent                    // a string, an integer as text, or null for ""
+	jsonPersons                  // the event's persons
+)
+
+// eventMember says how to read the member key of an event and, for a string
+// or an identifier, where it goes; a date or start is noted as present. It
+// lists the event members that both JSON decoders read.
+func eventMember(e *rawEvent, key string) (jsonValue, *string) {
+	switch key {
+	case "id":
+		return jsonIdent, &e.id
+	case "guid":
+		return jsonString, &e.guid
+	case "code":
+		return jsonString, &e.code
+	case "date":
+		e.hasDate = true
+		return jsonString, &e.date
+	case "start":
+		e.hasStart = true
+		return jsonString, &e.start
+	case "duration":
+		return jsonString, &e.duration
+	case "end":
+		return jsonString, &e.end
+	case "room":
+		return jsonString, &e.room
+	case "slug":
+		return jsonString, &e.slug
+	case "url":
+		return jsonString, &e.url
+	case "title":
+		return jsonString, &e.title
+	case "subtitle":
+		return jsonString, &e.subtitle
+	case "type":
+		return jsonString, &e.kind
+	case "track":
+		return jsonString, &e.track
+	case "language":
+		return jsonString, &e.language
+	case "abstract":
+		return jsonString, &e.abstract
+	case "description":
+		return jsonString, &e.description
+	case "persons":
+		return jsonPersons, nil
+	}
+	return jsonSkipped, nil
+}
+
+// jsonPerson is a frab person {id, public_name} or a pretalx one
 // {guid | code, name}.
-func jsonSpeaker(guid, code, id, name, public string) Speaker {
+type jsonPerson struct{ guid, code, id, name, public string }
+
+// personMember is eventMember for the members of a person.
+func personMember(p *jsonPerson, key string) (jsonValue, *string) {
+	switch key {
+	case "guid":
+		return jsonString, &p.guid
+	case "code":
+		return jsonString, &p.code
+	case "id":
+		return jsonIdent, &p.id
+	case "name":
+		return jsonString, &p.name
+	case "public_name":
+		return jsonString, &p.public
+	}
+	return jsonSkipped, nil
+}
+
+func (p *jsonPerson) speaker() Speaker {
 	return Speaker{
-		ID:   strings.TrimSpace(cmpOr(guid, code, id)),
-		Name: strings.TrimSpace(cmpOr(name, public)),
+		ID:   strings.TrimSpace(cmpOr(p.guid, p.code, p.id)),
+		Name: strings.TrimSpace(cmpOr(p.name, p.public)),
 	}
 }
 
@@ -432,78 +509,72 @@ func (j jsonReader) orderedObject(raw json.RawMessage, path string) ([]member, e
 	return members, nil
 }
 
-// event reads one event object into a rawEvent.
+// event reads one event object into a rawEvent. Its members are read in
+// the order of their names, so that of several problems the same is
+// reported every time.
 func (j jsonReader) event(raw json.RawMessage, path string) (*rawEvent, error) {
 	obj, err := j.object(raw, path, true)
 	if err != nil {
 		return nil, err
 	}
 	r := &rawEvent{at: j.d.at(path), sep: "."}
-	if r.id, err = j.ident(obj, path, "id"); err != nil {
-		return nil, err
-	}
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{
-		{"guid", &r.guid}, {"code", &r.code}, {"date", &r.date}, {"start", &r.start},
-		{"duration", &r.duration}, {"end", &r.end}, {"room", &r.room}, {"slug", &r.slug},
-		{"url", &r.url}, {"title", &r.title}, {"subtitle", &r.subtitle}, {"type", &r.kind},
-		{"track", &r.track}, {"language", &r.language}, {"abstract", &r.abstract},
-		{"description", &r.description},
-	} {
-		if *f.dst, err = j.str(obj, path, f.key); err != nil {
-			return nil, err
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
+		how, dst := eventMember(r, key)
+		if how != jsonPersons {
+			if err := j.member(obj, path, key, how, dst); err != nil {
+				return nil, err
+			}
+			continue
 		}
-	}
-	_, r.hasDate = obj["date"]
-	_, r.hasStart = obj["start"]
-	finishJSONEvent(r)
-
-	persons, err := j.array(obj["persons"], path+".persons", false)
-	if err != nil {
-		return nil, err
-	}
-	for k, raw := range persons {
-		p, err := j.person(raw, fmt.Sprintf("%s.persons[%d]", path, k))
+		persons, err := j.array(obj[key], path+"."+key, false)
 		if err != nil {
 			return nil, err
 		}
-		if p.Name != "" {
-			r.speakers = append(r.speakers, p)
+		for k, raw := range persons {
+			p, err := j.person(raw, fmt.Sprintf("%s.%s[%d]", path, key, k))
+			if err != nil {
+				return nil, err
+			}
+			if p.Name != "" {
+				r.speakers = append(r.speakers, p)
+			}
 		}
 	}
+	finishJSONEvent(r)
 	return r, nil
 }
 
-// person reads a frab person {id, public_name} or a pretalx one
-// {guid | code, name}. A person without a name is skipped with a warning.
+// person reads a person object. A person without a name is skipped with a
+// warning.
 func (j jsonReader) person(raw json.RawMessage, path string) (Speaker, error) {
 	obj, err := j.object(raw, path, true)
 	if err != nil {
 		return Speaker{}, err
 	}
-	var guid, code, id, name, public string
-	if guid, err = j.str(obj, path, "guid"); err != nil {
-		return Speaker{}, err
+	var jp jsonPerson
+	for _, key := range slices.Sorted(maps.Keys(obj)) {
+		how, dst := personMember(&jp, key)
+		if err := j.member(obj, path, key, how, dst); err != nil {
+			return Speaker{}, err
+		}
 	}
-	if code, err = j.str(obj, path, "code"); err != nil {
-		return Speaker{}, err
-	}
-	if id, err = j.ident(obj, path, "id"); err != nil {
-		return Speaker{}, err
-	}
-	if name, err = j.str(obj, path, "name"); err != nil {
-		return Speaker{}, err
-	}
-	if public, err = j.str(obj, path, "public_name"); err != nil {
-		return Speaker{}, err
-	}
-	p := jsonSpeaker(guid, code, id, name, public)
+	p := jp.speaker()
 	if p.Name == "" {
 		j.d.warnf(path, namelessPerson)
 	}
 	return p, nil
+}
+
+// member reads obj[key] into dst as how says.
+func (j jsonReader) member(obj map[string]json.RawMessage, path, key string, how jsonValue, dst *string) error {
+	var err error
+	switch how {
+	case jsonString:
+		*dst, err = j.str(obj, path, key)
+	case jsonIdent:
+		*dst, err = j.ident(obj, path, key)
+	}
+	return err
 }
 
 // cmpOr returns the first argument that is not empty after trimming spaces.
@@ -739,75 +810,26 @@ func (f *jsonFast) day(s *jsonScan, i int, c *Conference, r *result, colors map[
 func (f *jsonFast) readEvent(s *jsonScan, e *rawEvent) bool {
 	hasPersons := false
 	ok := s.object(func(key []byte) bool {
-		var dst *string
-		switch string(key) {
-		case "id":
-			return s.identInto(&e.id)
-		case "guid":
-			dst = &e.guid
-		case "code":
-			dst = &e.code
-		case "date":
-			dst, e.hasDate = &e.date, true
-		case "start":
-			dst, e.hasStart = &e.start, true
-		case "duration":
-			dst = &e.duration
-		case "end":
-			dst = &e.end
-		case "room":
-			dst = &e.room
-		case "slug":
-			dst = &e.slug
-		case "url":
-			dst = &e.url
-		case "title":
-			dst = &e.title
-		case "subtitle":
-			dst = &e.subtitle
-		case "type":
-			dst = &e.kind
-		case "track":
-			dst = &e.track
-		case "language":
-			dst = &e.language
-		case "abstract":
-			dst = &e.abstract
-		case "description":
-			dst = &e.description
-		case "persons":
-			if hasPersons {
-				return false
-			}
-			hasPersons = true
-			return s.objects(func(k int) bool {
-				var guid, code, id, name, public string
-				ok := s.object(func(key []byte) bool {
-					switch string(key) {
-					case "guid":
-						return s.strInto(&guid)
-					case "code":
-						return s.strInto(&code)
-					case "id":
-						return s.identInto(&id)
-					case "name":
-						return s.strInto(&name)
-					case "public_name":
-						return s.strInto(&public)
-					}
-					return s.skip()
-				})
-				if p := jsonSpeaker(guid, code, id, name, public); p.Name != "" {
-					e.speakers = append(e.speakers, p)
-				} else {
-					f.d.warnf(fmt.Sprintf("%s.persons[%d]", e.at.path, k), namelessPerson)
-				}
-				return ok
-			})
-		default:
-			return s.skip()
+		how, dst := eventMember(e, string(key))
+		if how != jsonPersons {
+			return s.member(how, dst)
 		}
-		return s.strInto(dst)
+		if hasPersons {
+			return false
+		}
+		hasPersons = true
+		return s.objects(func(k int) bool {
+			var jp jsonPerson
+			ok := s.object(func(key []byte) bool {
+				return s.member(personMember(&jp, string(key)))
+			})
+			if p := jp.speaker(); p.Name != "" {
+				e.speakers = append(e.speakers, p)
+			} else {
+				f.d.warnf(fmt.Sprintf("%s.persons[%d]", e.at.path, k), namelessPerson)
+			}
+			return ok
+		})
 	})
 	finishJSONEvent(e)
 	return ok
@@ -916,6 +938,17 @@ func (s *jsonScan) skipDays() (events int, ok bool) {
 		})
 	})
 	return events, ok
+}
+
+// member reads the value at s into dst as how says, or skips it.
+func (s *jsonScan) member(how jsonValue, dst *string) bool {
+	switch how {
+	case jsonString:
+		return s.strInto(dst)
+	case jsonIdent:
+		return s.identInto(dst)
+	}
+	return s.skip()
 }
 
 // strInto reads a string, or null as "", into dst.
