@@ -741,6 +741,16 @@ func color(s string) (string, bool) {
 	return strings.ToLower(s), true
 }
 
+// trackColor records the colour c of the track name in colors, or warns
+// that it is not one; at is where c is.
+func (d *decoder) trackColor(at place, name, c string, colors map[string]string) {
+	if col, ok := color(c); !ok {
+		d.warnf(at.String(), "%q is not a colour like #1a2b3c; ignored", c)
+	} else if name != "" && col != "" {
+		colors[name] = col
+	}
+}
+
 // lineColumn converts a byte offset in data to a 1-based line and column.
 func lineColumn(data []byte, offset int64) (line, column int) {
 	if offset < 0 {

@@ -133,16 +133,6 @@ func (d *decoder) jsonConference(c *Conference, acronym, tz string) error {
 	return nil
 }
 
-// trackColor records the colour of the track at path, or warns that it is
-// not one.
-func (d *decoder) trackColor(path, name, c string, colors map[string]string) {
-	if col, ok := color(c); !ok {
-		d.warnf(path+".color", "%q is not a colour like #1a2b3c; ignored", c)
-	} else if name != "" && col != "" {
-		colors[name] = col
-	}
-}
-
 // jsonDayKeys are the members of a day object that newDay reads, by the
 // names it asks for.
 var jsonDayKeys = map[string]string{"date": "date", "start": "day_start", "end": "day_end"}
@@ -402,7 +392,7 @@ func (j jsonReader) trackColors(conf map[string]json.RawMessage, cpath string) (
 		if err != nil {
 			return nil, err
 		}
-		j.d.trackColor(path, name, c, colors)
+		j.d.trackColor(j.d.at(path+".color"), name, c, colors)
 	}
 	return colors, nil
 }
@@ -734,7 +724,7 @@ func (f *jsonFast) conference(c *Conference, r *result) bool {
 	}
 	colors := make(map[string]string)
 	for i, t := range tracks {
-		f.d.trackColor(fmt.Sprintf("%s.tracks[%d]", jsonConfPath, i), t.name, t.color, colors)
+		f.d.trackColor(f.d.at(fmt.Sprintf("%s.tracks[%d].color", jsonConfPath, i)), t.name, t.color, colors)
 	}
 	return days.objects(func(i int) bool {
 		return f.day(&days, i, c, r, colors, online)

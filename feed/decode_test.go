@@ -561,6 +561,28 @@ func TestParseWarnings(t *testing.T) {
 			t.Errorf("the schedule's own acronym: %v; want demo to win", err)
 		}
 	})
+	t.Run("xml track colours and a nameless person", func(t *testing.T) {
+		in := strings.NewReplacer("DURATION", "01:00",
+			"TZ", `<time_zone_name>Europe/Brussels</time_zone_name><track name="Main" color="red"/>`,
+			"</conference>", "</conference>\n  <tracks><track color=\"#12345\">Side</track><track color=\"#00ADD8\">Go</track></tracks>",
+			"<title>One</title>", "<title>One</title><track>Go</track><persons><person id=\"7\"> </person></persons>",
+		).Replace(okXML)
+		s, err := Parse([]byte(in), ParseOptions{Source: "x.xml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			`x.xml: schedule/conference/track/@color (line 7): "red" is not a colour like #1a2b3c; ignored`,
+			`x.xml: schedule/tracks/track/@color (line 9): "#12345" is not a colour like #1a2b3c; ignored`,
+			`x.xml: person (line 15): person without a name; skipped`,
+		}
+		if !slices.Equal(s.Warnings, want) {
+			t.Errorf("warnings %q, want %q", s.Warnings, want)
+		}
+		if e, _ := s.Event("g1"); e.Track.Color != "#00add8" || len(e.Speakers) != 0 {
+			t.Errorf("track %+v, speakers %+v; want #00add8 and none", e.Track, e.Speakers)
+		}
+	})
 	t.Run("zone option overridden", func(t *testing.T) {
 		s, err := Parse([]byte(base), ParseOptions{TimeZone: "America/New_York"})
 		if err != nil {

@@ -106,6 +106,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 				if se.Name.Local != "track" {
 					return x.skip()
 				}
+				at.path = "schedule/tracks/track"
 				return x.track(se, at, trackColors)
 			})
 		case "day":
@@ -358,13 +359,8 @@ func (x *xmlReader) track(se xml.StartElement, at place, colors map[string]strin
 	if err != nil {
 		return err
 	}
-	name := cmpOr(attr(se, "name"), text)
-	c := attr(se, "color")
-	if col, ok := color(c); !ok {
-		x.d.warnf(at.String(), "track colour %q is not like #1a2b3c; ignored", c)
-	} else if name != "" && col != "" {
-		colors[name] = col
-	}
+	at.path += "/@color"
+	x.d.trackColor(at, cmpOr(attr(se, "name"), text), attr(se, "color"), colors)
 	return nil
 }
 
@@ -507,7 +503,7 @@ func (x *xmlReader) persons(se xml.StartElement, at place, r *rawEvent) error {
 			return err
 		}
 		if name == "" {
-			x.d.warnf(pat.String(), "person without a name; skipped")
+			x.d.warnf(pat.String(), namelessPerson)
 			return nil
 		}
 		r.speakers = append(r.speakers, Speaker{
