@@ -54,7 +54,7 @@ func (d *decoder) decodeJSONPrecise(data []byte) (result, error) {
 		return result{}, d.jsonSyntaxError(data, err)
 	}
 	j := jsonReader{d: d}
-	sched, err := j.object(top["schedule"], "schedule", true)
+	sched, err := j.object(top["schedule"], "schedule")
 	if err != nil {
 		return result{}, err
 	}
@@ -68,7 +68,7 @@ func (d *decoder) decodeJSONPrecise(data []byte) (result, error) {
 	}
 
 	const cpath = jsonConfPath
-	conf, err := j.object(sched["conference"], cpath, true)
+	conf, err := j.object(sched["conference"], cpath)
 	if err != nil {
 		return result{}, err
 	}
@@ -308,13 +308,10 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// object reads a JSON object; a missing or null one is an error only when required.
-func (j jsonReader) object(raw json.RawMessage, path string, required bool) (map[string]json.RawMessage, error) {
+// object reads a JSON object; a missing or null one is an error.
+func (j jsonReader) object(raw json.RawMessage, path string) (map[string]json.RawMessage, error) {
 	if isNull(raw) {
-		if required {
-			return nil, j.d.at(path).errorf(errors.New("missing"))
-		}
-		return nil, nil
+		return nil, j.d.at(path).errorf(errors.New("missing"))
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -380,7 +377,7 @@ func (j jsonReader) trackColors(conf map[string]json.RawMessage, cpath string) (
 	colors := make(map[string]string)
 	for i, raw := range tracks {
 		path := fmt.Sprintf("%s.tracks[%d]", cpath, i)
-		t, err := j.object(raw, path, true)
+		t, err := j.object(raw, path)
 		if err != nil {
 			return nil, err
 		}
@@ -407,7 +404,7 @@ func (j jsonReader) onlineRooms(conf map[string]json.RawMessage, cpath string) (
 	online := make(map[string]bool)
 	for i, raw := range rooms {
 		path := fmt.Sprintf("%s.rooms[%d]", cpath, i)
-		room, err := j.object(raw, path, true)
+		room, err := j.object(raw, path)
 		if err != nil {
 			return nil, err
 		}
@@ -429,7 +426,7 @@ func (j jsonReader) onlineRooms(conf map[string]json.RawMessage, cpath string) (
 // day reads one entry of conference.days and its events, room by room in
 // the order of the file (which matters for after-midnight sessions).
 func (j jsonReader) day(raw json.RawMessage, path string, c *Conference, trackColors map[string]string, online map[string]bool) (Day, []Event, error) {
-	obj, err := j.object(raw, path, true)
+	obj, err := j.object(raw, path)
 	if err != nil {
 		return Day{}, nil, err
 	}
@@ -503,7 +500,7 @@ func (j jsonReader) orderedObject(raw json.RawMessage, path string) ([]member, e
 // the order of their names, so that of several problems the same is
 // reported every time.
 func (j jsonReader) event(raw json.RawMessage, path string) (*rawEvent, error) {
-	obj, err := j.object(raw, path, true)
+	obj, err := j.object(raw, path)
 	if err != nil {
 		return nil, err
 	}
@@ -537,7 +534,7 @@ func (j jsonReader) event(raw json.RawMessage, path string) (*rawEvent, error) {
 // person reads a person object. A person without a name is skipped with a
 // warning.
 func (j jsonReader) person(raw json.RawMessage, path string) (Speaker, error) {
-	obj, err := j.object(raw, path, true)
+	obj, err := j.object(raw, path)
 	if err != nil {
 		return Speaker{}, err
 	}

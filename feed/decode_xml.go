@@ -23,8 +23,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 	x := &xmlReader{d: d, dec: xml.NewDecoder(bytes.NewReader(data)), fields: make(map[string]place)}
 	x.dec.CharsetReader = charsetReader
 
-	root, err := x.root()
-	if err != nil {
+	if err := x.root(); err != nil {
 		return result{}, err
 	}
 	var (
@@ -53,7 +52,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 		return nil
 	}
 
-	err = x.children(root, func(se xml.StartElement, at place) error {
+	err := x.children(func(se xml.StartElement, at place) error {
 		switch se.Name.Local {
 		case "version":
 			return x.textInto(&r.version)
@@ -62,7 +61,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 		case "conference":
 			confAt = at
 			confAt.path = "schedule/conference"
-			return x.children(se, func(se xml.StartElement, at place) error {
+			return x.children(func(se xml.StartElement, at place) error {
 				at.path = "schedule/conference/" + se.Name.Local
 				switch se.Name.Local {
 				case "title":
@@ -102,7 +101,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 			})
 		case "tracks":
 			// Not in the XSD, but some generators list tracks here.
-			return x.children(se, func(se xml.StartElement, at place) error {
+			return x.children(func(se xml.StartElement, at place) error {
 				if se.Name.Local != "track" {
 					return x.skip()
 				}
@@ -197,32 +196,32 @@ func (x *xmlReader) syntaxError(err error) error {
 	return &DecodeError{Source: x.d.opts.Source, Line: line, Column: col, Err: fmt.Errorf("invalid XML: %w", err)}
 }
 
-// root finds the document element, which must be <schedule>.
-func (x *xmlReader) root() (xml.StartElement, error) {
+// root reads up to the document element, which must be <schedule>.
+func (x *xmlReader) root() error {
 	for {
 		x.line, x.col = x.dec.InputPos()
 		line, col := x.line, x.col
 		tok, err := x.dec.Token()
 		if err == io.EOF {
-			return xml.StartElement{}, &DecodeError{Source: x.d.opts.Source, Line: line, Column: col, Err: fmt.Errorf("%w: no root element", ErrUnknownFormat)}
+			return &DecodeError{Source: x.d.opts.Source, Line: line, Column: col, Err: fmt.Errorf("%w: no root element", ErrUnknownFormat)}
 		}
 		if err != nil {
-			return xml.StartElement{}, x.syntaxError(err)
+			return x.syntaxError(err)
 		}
 		if se, ok := tok.(xml.StartElement); ok {
 			if se.Name.Local != "schedule" {
-				return xml.StartElement{}, &DecodeError{Source: x.d.opts.Source, Line: line, Column: col,
+				return &DecodeError{Source: x.d.opts.Source, Line: line, Column: col,
 					Err: fmt.Errorf("%w: the root element is <%s>, not <schedule>", ErrUnknownFormat, se.Name.Local)}
 			}
-			return se, nil
+			return nil
 		}
 	}
 }
 
-// children calls fn for each child element of parent, with the place of its
-// start tag, until parent's end tag. fn must consume the child entirely
-// (textInto, skip or children do).
-func (x *xmlReader) children(parent xml.StartElement, fn func(xml.StartElement, place) error) error {
+// children calls fn for each child element of the element just started,
+// with the place of its start tag, until the element's end tag. fn must
+// consume the child entirely (textInto, skip or children do).
+func (x *xmlReader) children(fn func(xml.StartElement, place) error) error {
 	for {
 		tok, err := x.next()
 		if err != nil {
@@ -377,14 +376,14 @@ func (x *xmlReader) day(se xml.StartElement, at place, loc *time.Location, chang
 	if err != nil {
 		return Day{}, err
 	}
-	err = x.children(se, func(se xml.StartElement, rat place) error {
+	err = x.children(func(se xml.StartElement, rat place) error {
 		if se.Name.Local != "room" {
 			return x.skip()
 		}
 		room := attr(se, "name")
 		rat.path = fmt.Sprintf("%s/room[@name=%s]", at.path, strconv.Quote(room))
 		k := 0
-		return x.children(se, func(se xml.StartElement, eat place) error {
+		return x.children(func(se xml.StartElement, eat place) error {
 			if se.Name.Local != "event" {
 				return x.skip()
 			}
@@ -428,7 +427,7 @@ func (x *xmlReader) event(se xml.StartElement, at place) (*rawEvent, error) {
 		code:   attr(se, "code"),
 	}
 	var guid string
-	err := x.children(se, func(se xml.StartElement, fat place) error {
+	err := x.children(func(se xml.StartElement, fat place) error {
 		name := se.Name.Local
 		if xmlFieldPlaces[name] {
 			fat.path = at.path + "/" + name
@@ -437,7 +436,7 @@ func (x *xmlReader) event(se xml.StartElement, at place) (*rawEvent, error) {
 		var dst *string
 		switch name {
 		case "persons":
-			return x.persons(se, fat, r)
+			return x.persons(r)
 		case "guid":
 			dst = &guid
 		case "date":
@@ -492,9 +491,10 @@ func (x *xmlReader) event(se xml.StartElement, at place) (*rawEvent, error) {
 	return r, nil
 }
 
-// persons reads <persons><person id="…" guid="…">Name</person>…</persons>.
-func (x *xmlReader) persons(se xml.StartElement, at place, r *rawEvent) error {
-	return x.children(se, func(se xml.StartElement, pat place) error {
+// persons reads <persons><person id="…" guid="…">Name</person>…</persons>,
+// just started, into r.
+func (x *xmlReader) persons(r *rawEvent) error {
+	return x.children(func(se xml.StartElement, pat place) error {
 		if se.Name.Local != "person" {
 			return x.skip()
 		}
