@@ -27,98 +27,35 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 		return result{}, err
 	}
 	var (
-		r           result
-		c           Conference
-		confAt      = x.place("schedule/conference")
-		tz          string
-		acronym     string
-		venue, city string
-		baseURL     string
-		trackColors = make(map[string]string)
-		days        int
-		dayChange   *clock // when one conference day turns into the next
+		r      result
+		xc     = xmlConference{at: x.place("schedule/conference")}
+		colors = make(map[string]string) // track name → colour
+		days   int
 	)
 	// Appending 100,000 events one by one would copy them over and over.
 	r.events = make([]Event, 0, eventsHint(bytes.Count(data, []byte("</event>")), len(data)))
-	zone := func() error {
-		if c.Location != nil {
-			return nil
-		}
-		loc, err := d.loadZone(tz, confAt)
-		if err != nil {
-			return err
-		}
-		c.Location, c.TimeZone = loc, loc.String()
-		return nil
-	}
-
 	err := x.children(func(se xml.StartElement, at place) error {
 		switch se.Name.Local {
 		case "version":
 			return x.textInto(&r.version)
 		case "url":
-			return x.textInto(&baseURL)
+			return x.textInto(&xc.baseURL)
 		case "conference":
-			confAt = at
-			confAt.path = "schedule/conference"
-			return x.children(func(se xml.StartElement, at place) error {
-				at.path = "schedule/conference/" + se.Name.Local
-				switch se.Name.Local {
-				case "title":
-					return x.textInto(&c.Title)
-				case "acronym":
-					return x.textInto(&acronym)
-				case "start":
-					return x.textInto(&r.start)
-				case "time_zone_name":
-					confAt = at
-					return x.textInto(&tz)
-				case "url":
-					return x.textInto(&c.URL)
-				case "base_url":
-					return x.textInto(&baseURL)
-				case "venue":
-					return x.textInto(&venue)
-				case "city":
-					return x.textInto(&city)
-				case "track":
-					return x.track(se, at, trackColors)
-				case "day_change":
-					// Legacy pentabarf: sessions listed under a day whose
-					// time is before this happen on the next date.
-					var s string
-					if err := x.textInto(&s); err != nil || s == "" {
-						return err
-					}
-					c, err := parseClock(s)
-					if err != nil {
-						return at.errorf(err)
-					}
-					dayChange = &c
-					return nil
-				}
-				return x.skip()
-			})
+			return x.conference(at, &xc, colors)
 		case "tracks":
 			// Not in the XSD, but some generators list tracks here.
-			return x.children(func(se xml.StartElement, at place) error {
-				if se.Name.Local != "track" {
-					return x.skip()
-				}
-				at.path = "schedule/tracks/track"
-				return x.track(se, at, trackColors)
-			})
+			return x.tracks(colors)
 		case "day":
 			days++
 			at.path = fmt.Sprintf("schedule/day[%d]", days)
-			if err := zone(); err != nil {
+			if err := xc.zone(d); err != nil {
 				return err
 			}
-			dy, err := x.day(se, at, c.Location, dayChange, trackColors, &r.events)
+			dy, err := x.day(se, at, xc.c.Location, xc.change, colors, &r.events)
 			if err != nil {
 				return err
 			}
-			c.Days = append(c.Days, dy)
+			xc.c.Days = append(xc.c.Days, dy)
 			return nil
 		}
 		return x.skip()
@@ -126,19 +63,101 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if err := zone(); err != nil {
+	if err := xc.zone(d); err != nil {
 		return result{}, err
 	}
-	if c.Acronym, err = d.acronym(acronym, c.Title, confAt); err != nil {
+	c := xc.c
+	if c.Acronym, err = d.acronym(xc.acronym, c.Title, xc.at); err != nil {
 		return result{}, err
 	}
-	c.URL = cmpOr(c.URL, baseURL)
-	c.Venue = venue
-	if city != "" && !strings.Contains(venue, city) {
-		c.Venue = strings.TrimPrefix(venue+", "+city, ", ")
+	c.URL = cmpOr(c.URL, xc.baseURL)
+	c.Venue = xc.venue
+	if xc.city != "" && !strings.Contains(xc.venue, xc.city) {
+		c.Venue = strings.TrimPrefix(xc.venue+", "+xc.city, ", ")
 	}
-	r.conf = c
+	r.conf, r.start = c, xc.start
 	return r, nil
+}
+
+// xmlConference is what a schedule.xml says about its conference, gathered
+// as decodeXML reads it.
+type xmlConference struct {
+	c           Conference
+	at          place // <conference>, or its <time_zone_name>: where a problem with the zone is
+	acronym, tz string
+	start       string
+	venue, city string
+	baseURL     string // <url> of the schedule, or <base_url> of the conference
+	change      *clock // day_change: when one conference day turns into the next
+}
+
+// zone loads the conference's zone, once: the first <day> needs it.
+func (xc *xmlConference) zone(d *decoder) error {
+	if xc.c.Location != nil {
+		return nil
+	}
+	loc, err := d.loadZone(xc.tz, xc.at)
+	if err != nil {
+		return err
+	}
+	xc.c.Location, xc.c.TimeZone = loc, loc.String()
+	return nil
+}
+
+// conference reads the <conference> element just started at at into xc,
+// and the colours of its tracks into colors.
+func (x *xmlReader) conference(at place, xc *xmlConference, colors map[string]string) error {
+	xc.at = at
+	xc.at.path = "schedule/conference"
+	return x.children(func(se xml.StartElement, at place) error {
+		at.path = "schedule/conference/" + se.Name.Local
+		switch se.Name.Local {
+		case "title":
+			return x.textInto(&xc.c.Title)
+		case "acronym":
+			return x.textInto(&xc.acronym)
+		case "start":
+			return x.textInto(&xc.start)
+		case "time_zone_name":
+			xc.at = at
+			return x.textInto(&xc.tz)
+		case "url":
+			return x.textInto(&xc.c.URL)
+		case "base_url":
+			return x.textInto(&xc.baseURL)
+		case "venue":
+			return x.textInto(&xc.venue)
+		case "city":
+			return x.textInto(&xc.city)
+		case "track":
+			return x.track(se, at, colors)
+		case "day_change":
+			// Legacy pentabarf: sessions listed under a day whose time is
+			// before this happen on the next date.
+			var s string
+			if err := x.textInto(&s); err != nil || s == "" {
+				return err
+			}
+			c, err := parseClock(s)
+			if err != nil {
+				return at.errorf(err)
+			}
+			xc.change = &c
+			return nil
+		}
+		return x.skip()
+	})
+}
+
+// tracks reads the <tracks> element just started into colors.
+func (x *xmlReader) tracks(colors map[string]string) error {
+	return x.children(func(se xml.StartElement, at place) error {
+		if se.Name.Local != "track" {
+			return x.skip()
+		}
+		at.path = "schedule/tracks/track"
+		return x.track(se, at, colors)
+	})
 }
 
 // charsetReader lets legacy files declare an encoding other than UTF-8
