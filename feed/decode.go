@@ -490,7 +490,8 @@ func (d *decoder) eventStart(r *rawEvent, dy *day, roomKey string) (time.Time, e
 	return t, nil
 }
 
-// describe names an event for messages about a missing guid.
+// describe names an event in messages about it (a missing guid, no
+// length): by its id and title, else its id or code, else its title.
 func describe(r *rawEvent) string {
 	switch {
 	case r.id != "" && r.title != "":
@@ -724,8 +725,10 @@ func formatOffset(sec int) string {
 	return fmt.Sprintf("%c%02d:%02d", sign, sec/3600, sec/60%60)
 }
 
-// color returns a track colour as "#rrggbb", or "" when it is not one.
-func color(s string) (string, bool) {
+// parseColor reads a track colour "#rrggbb" (in either case) and returns
+// it in lower case. It reports false when s is not a colour; an empty s is
+// no colour at all, ("", true), which is not a mistake.
+func parseColor(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", true
@@ -744,7 +747,7 @@ func color(s string) (string, bool) {
 // trackColor records the colour c of the track name in colors, or warns
 // that it is not one; at is where c is.
 func (d *decoder) trackColor(at place, name, c string, colors map[string]string) {
-	if col, ok := color(c); !ok {
+	if col, ok := parseColor(c); !ok {
 		d.warnf(at.String(), "%q is not a colour like #1a2b3c; ignored", c)
 	} else if name != "" && col != "" {
 		colors[name] = col
@@ -782,6 +785,18 @@ func (d *decoder) acronym(acronym, title string, at place) (string, error) {
 		return s, nil
 	}
 	return "", at.errorf(errors.New("the conference has neither an acronym nor a title"))
+}
+
+// firstNonBlank returns the first of values that is not empty after
+// trimming spaces, as it is, or "" when all are blank. Unlike cmp.Or it
+// passes over values of only spaces.
+func firstNonBlank(values ...string) string {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // validUTF8 replaces invalid UTF-8 so that no text field carries it into a feed.

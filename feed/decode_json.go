@@ -85,7 +85,7 @@ func (d *decoder) decodeJSONPrecise(data []byte) (result, error) {
 			return result{}, err
 		}
 	}
-	c.URL = strings.TrimSpace(cmpOr(c.URL, baseURL))
+	c.URL = strings.TrimSpace(firstNonBlank(c.URL, baseURL))
 	if err := d.jsonConference(&c, acronym, tz); err != nil {
 		return result{}, err
 	}
@@ -232,8 +232,8 @@ func personMember(p *jsonPerson, key string) (jsonValue, *string) {
 
 func (p *jsonPerson) speaker() Speaker {
 	return Speaker{
-		ID:   strings.TrimSpace(cmpOr(p.guid, p.code, p.id)),
-		Name: strings.TrimSpace(cmpOr(p.name, p.public)),
+		ID:   strings.TrimSpace(firstNonBlank(p.guid, p.code, p.id)),
+		Name: strings.TrimSpace(firstNonBlank(p.name, p.public)),
 	}
 }
 
@@ -282,8 +282,8 @@ func (d *decoder) at(path string) place { return place{source: d.opts.Source, pa
 // jsonReader reads typed values out of raw JSON, naming the path on error.
 type jsonReader struct{ d *decoder }
 
-// kind names the JSON type of a raw value for messages.
-func kind(raw json.RawMessage) string {
+// jsonKind names the JSON type of a raw value for messages.
+func jsonKind(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "nothing"
@@ -315,7 +315,7 @@ func (j jsonReader) object(raw json.RawMessage, path string) (map[string]json.Ra
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, j.d.at(path).errorf(fmt.Errorf("want an object, got %s", kind(raw)))
+		return nil, j.d.at(path).errorf(fmt.Errorf("want an object, got %s", jsonKind(raw)))
 	}
 	return m, nil
 }
@@ -330,7 +330,7 @@ func (j jsonReader) array(raw json.RawMessage, path string, required bool) ([]js
 	}
 	var a []json.RawMessage
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, j.d.at(path).errorf(fmt.Errorf("want an array, got %s", kind(raw)))
+		return nil, j.d.at(path).errorf(fmt.Errorf("want an array, got %s", jsonKind(raw)))
 	}
 	return a, nil
 }
@@ -343,7 +343,7 @@ func (j jsonReader) str(obj map[string]json.RawMessage, path, key string) (strin
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", j.d.at(path + "." + key).errorf(fmt.Errorf("want a string, got %s", kind(raw)))
+		return "", j.d.at(path + "." + key).errorf(fmt.Errorf("want a string, got %s", jsonKind(raw)))
 	}
 	return validUTF8(s), nil
 }
@@ -478,7 +478,7 @@ func (j jsonReader) orderedObject(raw json.RawMessage, path string) ([]member, e
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, j.d.at(path).errorf(fmt.Errorf("want an object of room name → events, got %s", kind(raw)))
+		return nil, j.d.at(path).errorf(fmt.Errorf("want an object of room name → events, got %s", jsonKind(raw)))
 	}
 	var members []member
 	for dec.More() {
@@ -564,16 +564,6 @@ func (j jsonReader) member(obj map[string]json.RawMessage, path, key string, how
 	return err
 }
 
-// cmpOr returns the first argument that is not empty after trimming spaces.
-func cmpOr(values ...string) string {
-	for _, v := range values {
-		if strings.TrimSpace(v) != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // decodeJSONFast decodes data, which encoding/json has found valid, reading
 // each value once; only the days, and each day's rooms, are skipped over
 // first, since what they need may follow them. It reports false as soon as
@@ -621,7 +611,7 @@ func (d *decoder) decodeJSONFast(data []byte) (result, bool) {
 	if !ok || !hasConfig {
 		return result{}, false
 	}
-	c.URL = strings.TrimSpace(cmpOr(c.URL, baseURL))
+	c.URL = strings.TrimSpace(firstNonBlank(c.URL, baseURL))
 	r.conf = c
 	return r, true
 }

@@ -70,7 +70,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 	if c.Acronym, err = d.acronym(xc.acronym, c.Title, xc.at); err != nil {
 		return result{}, err
 	}
-	c.URL = cmpOr(c.URL, xc.baseURL)
+	c.URL = firstNonBlank(c.URL, xc.baseURL)
 	c.Venue = xc.venue
 	if xc.city != "" && !strings.Contains(xc.venue, xc.city) {
 		c.Venue = strings.TrimPrefix(xc.venue+", "+xc.city, ", ")
@@ -378,7 +378,7 @@ func (x *xmlReader) track(se xml.StartElement, at place, colors map[string]strin
 		return err
 	}
 	at.path += "/@color"
-	x.d.trackColor(at, cmpOr(attr(se, "name"), text), attr(se, "color"), colors)
+	x.d.trackColor(at, firstNonBlank(attr(se, "name"), text), attr(se, "color"), colors)
 	return nil
 }
 
@@ -504,7 +504,7 @@ func (x *xmlReader) event(se xml.StartElement, at place) (*rawEvent, error) {
 		p.path += "/@guid"
 		r.fields["guid"] = p
 	}
-	r.guid = cmpOr(r.guid, guid)
+	r.guid = firstNonBlank(r.guid, guid)
 	r.hasEnd = r.hasEnd && r.end != ""
 	r.hasDurationField = r.hasDurationField && r.duration != ""
 	return r, nil
@@ -526,7 +526,7 @@ func (x *xmlReader) persons(r *rawEvent) error {
 			return nil
 		}
 		r.speakers = append(r.speakers, Speaker{
-			ID:   cmpOr(attr(se, "guid"), attr(se, "code"), attr(se, "id")),
+			ID:   firstNonBlank(attr(se, "guid"), attr(se, "code"), attr(se, "id")),
 			Name: name,
 		})
 		return nil
