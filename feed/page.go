@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -463,7 +462,7 @@ func (d *pageData) listChoices(s *Schedule, base string) {
 	byTrack, bySpeaker := s.sessionCounts()
 	d.Tracks = make([]pageTrack, len(s.Tracks))
 	for i, t := range s.Tracks {
-		d.Tracks[i] = pageTrack{Name: t.Name, Slug: t.Slug, Color: trackColor(t), Sessions: byTrack[t.Slug],
+		d.Tracks[i] = pageTrack{Name: t.Name, Slug: t.Slug, Color: shownColor(t), Sessions: byTrack[t.Slug],
 			Feed: newFeedLinks(base + FeedPath(Filter{Tracks: []string{t.Slug}}))}
 	}
 	for _, p := range s.Speakers {
@@ -574,14 +573,12 @@ func embedQuery(s *Schedule, q Query, fixedZone bool) string {
 	return "?" + encodeQuery(v)
 }
 
-var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
-
-// trackColor is the track's colour when the source gives a valid one, else
-// one derived from its slug: the same track gets the same colour on every
-// page and replica.
-func trackColor(t Track) string {
-	if hexColor.MatchString(t.Color) {
-		return strings.ToLower(t.Color)
+// shownColor is the colour the page shows a track in: the source's, when
+// it gives a valid one, else one derived from its slug, so the same track
+// gets the same colour on every page and replica.
+func shownColor(t Track) string {
+	if c, ok := parseColor(t.Color); ok && c != "" {
+		return c
 	}
 	h := fnv.New32a()
 	h.Write([]byte(t.Slug))
