@@ -725,6 +725,9 @@ func formatOffset(sec int) string {
 	return fmt.Sprintf("%c%02d:%02d", sign, sec/3600, sec/60%60)
 }
 
+// namelessPerson is the warning about a person without a name, who is skipped.
+const namelessPerson = "person without a name; skipped"
+
 // parseColor reads a track colour "#rrggbb" (in either case) and returns
 // it in lower case. It reports false when s is not a colour; an empty s is
 // no colour at all, ("", true), which is not a mistake.

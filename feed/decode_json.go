@@ -237,9 +237,6 @@ func (p *jsonPerson) speaker() Speaker {
 	}
 }
 
-// namelessPerson is the warning about a person without a name, who is skipped.
-const namelessPerson = "person without a name; skipped"
-
 // jsonSyntaxError turns encoding/json's error into one with a line and
 // column: those of the offending byte, or of the end of data when the
 // document stops before it is complete.
