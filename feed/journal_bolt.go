@@ -176,11 +176,20 @@ func readRevisions(b *bolt.Bucket) (map[string]revision, error) {
 	return records, nil
 }
 
+// fileExists reports whether there is a file at path.
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
 // recoverBolt moves the damaged file at path aside and starts a fresh
 // journal there that records when it started, for sequenceFloor.
 func recoverBolt(path string, damage error, opts JournalOptions) (*bolt.DB, error) {
 	now := time.Now().UTC()
 	aside := path + ".damaged-" + now.Format("20060102T150405Z")
+	for n := 2; fileExists(aside); n++ { // damaged again within the second
+		aside = fmt.Sprintf("%s.damaged-%s-%d", path, now.Format("20060102T150405Z"), n)
+	}
 	if err := os.Rename(path, aside); err != nil {
 		return nil, fmt.Errorf("%w; moving it aside failed: %w", damage, err)
 	}

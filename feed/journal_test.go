@@ -622,6 +622,19 @@ func TestBoltJournalDamaged(t *testing.T) {
 	}
 }
 
+// TestBoltJournalDamagedTwice: a file damaged again, within the same
+// second, is moved aside beside the first, not over it.
+func TestBoltJournalDamagedTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	for range 2 {
+		writeFile(t, path, bytes.Repeat([]byte("not a bbolt file\n"), 1000))
+		mustOpenBolt(t, path, JournalOptions{}).Close()
+	}
+	if aside, _ := filepath.Glob(path + ".damaged-*"); len(aside) != 2 {
+		t.Errorf("damaged files moved aside: %v, want 2", aside)
+	}
+}
+
 // spoilKey overwrites key, in the bucket of the bolt file at path that
 // bucket finds, with what is not JSON.
 func spoilKey(t *testing.T, path string, bucket func(tx *bolt.Tx) *bolt.Bucket, key string) {
