@@ -163,7 +163,7 @@ func (c config) validate() error {
 // flag package takes only after "=".
 func strayArgument(fs *flag.FlagSet, args []string) error {
 	stray := fs.Arg(0)
-	if i := len(args) - fs.NArg(); i > 0 {
+	if i := len(args) - fs.NArg(); i > 0 && strings.HasPrefix(args[i-1], "-") && args[i-1] != "--" {
 		name := strings.TrimLeft(args[i-1], "-")
 		if f := fs.Lookup(name); f != nil && isBoolFlag(f) {
 			return fmt.Errorf("unexpected argument %q after -%s; a boolean flag takes its value after '=': -%s=%s", stray, name, name, stray)

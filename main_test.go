@@ -224,6 +224,8 @@ func TestRunFlagsAndEnv(t *testing.T) {
 		{"stray argument", []string{"schedule.json"}, nil, `unexpected argument "schedule.json"; schedules are given with -schedule`},
 		{"boolean flag's value after a space", []string{"-access-log", "false"}, nil,
 			`unexpected argument "false" after -access-log; a boolean flag takes its value after '=': -access-log=false`},
+		{"stray argument after a value that names a boolean flag", []string{"-log-format", "healthcheck", "extra"}, nil,
+			`unexpected argument "extra"; schedules are given with -schedule`},
 		{"stray argument after a boolean flag's value", []string{"-access-log=false", "schedule.json"}, nil,
 			`unexpected argument "schedule.json"; schedules are given with -schedule`},
 		{"bad env reported before later checks", nil, map[string]string{"CONFCAL_REFRESH": "soon", "CONFCAL_LOG_FORMAT": "xml"}, "CONFCAL_REFRESH"},
@@ -473,8 +475,9 @@ func TestRunSIGHUP(t *testing.T) {
 }
 
 // TestGoVersionStated: the README asks for the Go release go.mod requires,
-// and the Dockerfile builds with it: the golang images do not download a
-// newer toolchain (GOTOOLCHAIN=local), so an older one would fail the build.
+// and the Dockerfile builds with it or a later one: the golang images do
+// not download a newer toolchain (GOTOOLCHAIN=local), so an image older
+// than go.mod would fail the build.
 func TestGoVersionStated(t *testing.T) {
 	mod, err := os.ReadFile("go.mod")
 	if err != nil {
@@ -499,7 +502,39 @@ func TestGoVersionStated(t *testing.T) {
 	if from == nil {
 		t.Fatal("Dockerfile does not build FROM golang")
 	}
-	if string(from[1]) != string(m[1]) {
-		t.Errorf("Dockerfile builds with golang:%s, want golang:%s as go.mod requires", from[1], m[1])
+	if !versionAtLeast(string(from[1]), string(m[1])) {
+		t.Errorf("Dockerfile builds with golang:%s, want golang:%s or later, as go.mod requires", from[1], m[1])
+	}
+}
+
+// versionAtLeast reports whether the Go version v (1.26, 1.26.8) names
+// releases no older than want. A shorter version names whichever release
+// of its line is newest, so 1.26 does not pin a 1.26.x new enough.
+func versionAtLeast(v, want string) bool {
+	a, b := strings.Split(v, "."), strings.Split(want, ".")
+	for i := range min(len(a), len(b)) {
+		x, errX := strconv.Atoi(a[i])
+		y, errY := strconv.Atoi(b[i])
+		if errX != nil || errY != nil {
+			return false
+		}
+		if x != y {
+			return x > y
+		}
+	}
+	return len(a) >= len(b)
+}
+
+func TestVersionAtLeast(t *testing.T) {
+	for _, tc := range []struct {
+		v, want string
+		ok      bool
+	}{
+		{"1.26.8", "1.26.8", true}, {"1.26.9", "1.26.8", true}, {"1.27", "1.26.8", true}, {"1.27.0", "1.26.8", true},
+		{"1.26.7", "1.26.8", false}, {"1.26", "1.26.8", false}, {"1.25.12", "1.26.8", false}, {"latest", "1.26.8", false},
+	} {
+		if got := versionAtLeast(tc.v, tc.want); got != tc.ok {
+			t.Errorf("versionAtLeast(%s, %s) = %v, want %v", tc.v, tc.want, got, tc.ok)
+		}
 	}
 }

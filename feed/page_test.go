@@ -245,6 +245,7 @@ func TestEmbed(t *testing.T) {
 		{"/embed", 200, []string{`<meta name="color-scheme" content="light dark">`,
 			// The other ways to subscribe are on the page, which opens in a tab of its own.
 			`/" target="_blank" rel="noopener">More ways to subscribe</a>`}, []string{"data-theme"}},
+		{"/embed?theme=", 200, []string{`<meta name="color-scheme" content="light dark">`}, []string{"data-theme"}},
 		{"/embed?theme=dark", 200, []string{`<html lang="en" data-theme="dark">`, `<meta name="color-scheme" content="dark">`}, nil},
 		{"/embed?track=rust&theme=light", 200, []string{`data-theme="light"`, `content="light"`, "Borrowing"}, []string{"Opening"}},
 		{"/embed?theme=blue", 400, []string{"theme=blue", "light or dark"}, nil},

@@ -80,8 +80,9 @@ func ParseQuery(s *Schedule, raw string, filters bool) (Query, error) {
 }
 
 // ParseEmbedQuery reads the query of the embeddable view: what ParseQuery
-// takes with filters, and theme: "light" or "dark", or "" (left out) to
-// follow the visitor's setting.
+// takes with filters, and theme: "light" or "dark", or "" (left out or
+// empty, as a form's "automatic" choice sends it) to follow the visitor's
+// setting.
 func ParseEmbedQuery(s *Schedule, raw string) (q Query, theme string, err error) {
 	q, values, err := parseQuery(s, raw, embedParams)
 	if err != nil {
@@ -90,7 +91,7 @@ func ParseEmbedQuery(s *Schedule, raw string) (q Query, theme string, err error)
 	switch v := values["theme"]; {
 	case len(v) > 1:
 		return Query{}, "", &QueryError{Param: "theme", Problem: "given more than once"}
-	case len(v) == 1 && !slices.Contains(themes, v[0]):
+	case len(v) == 1 && v[0] != "" && !slices.Contains(themes, v[0]):
 		return Query{}, "", &QueryError{Param: "theme", Value: v[0],
 			Problem:     "must be " + strings.Join(themes, " or ") + "; leave it out to follow each visitor's setting",
 			Suggestions: closest(strings.ToLower(v[0]), themes, 1)}
