@@ -105,7 +105,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.accessLog, "access-log", true, "log a line per request (method, route, status, bytes, duration, client family, masked address)")
 	fs.DurationVar(&c.reload, "reload-interval", time.Minute, "how often to re-read schedules for changes (files by content hash, URLs conditionally); 0 disables polling (SIGHUP still reloads)")
-	fs.StringVar(&c.state, "state", "", "file of the change journal, which keeps SEQUENCE numbers and cancelled sessions across restarts (default: in memory, from the first load)")
+	fs.StringVar(&c.state, "state", "", "file of the change journal, which keeps SEQUENCE numbers, cancelled sessions and the last good copy of each schedule across restarts (default: in memory, from the first load)")
 	fs.DurationVar(&c.keep, "keep-cancelled", feed.DefaultKeepCancelled, "how long a session that vanished from its schedule stays in feeds as cancelled")
 	fs.Int64Var(&c.heapFloor, "heap-floor", 32<<20, "heap size, in bytes, below which the garbage collector does not run; 0 leaves it to GOGC; ignored when GOGC is set")
 	fs.DurationVar(&c.drain, "drain-delay", 0, "on SIGTERM, how long to answer /readyz with 503 before closing the listener, so load balancers stop sending traffic first")

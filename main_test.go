@@ -213,6 +213,43 @@ func TestRunBrokenSchedule(t *testing.T) {
 	}
 }
 
+// TestRunBrokenScheduleWithState: with -state, a restart on a schedule that
+// no longer loads serves its last good copy, and says so.
+func TestRunBrokenScheduleWithState(t *testing.T) {
+	dir := t.TempDir()
+	path, state := filepath.Join(dir, "schedule.json"), filepath.Join(dir, "state.db")
+	good := readFixture(t)
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-schedule", path, "-state", state, "-base-url", "https://cal.example.org"} // the same SOURCE on every port
+	inst := start(t, nil, args...)
+	_, want := fetch(t, inst.url+"/tracks/spotlight.ics", nil)
+	if err := inst.stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	broken := strings.Replace(string(good), `"duration": "00:15"`, `"duration": "1:70"`, 1)
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inst = start(t, nil, args...)
+	resp, got := fetch(t, inst.url+"/tracks/spotlight.ics", nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+		t.Errorf("restart on a broken schedule: %d, %d bytes; want the same feed as before (%d bytes)", resp.StatusCode, len(got), len(want))
+	}
+	logged := func() bool {
+		logs := inst.stderr.String()
+		return strings.Contains(logs, "serving the copy kept") && strings.Contains(logs, "1:70")
+	}
+	for deadline := time.Now().Add(5 * time.Second); !logged() && time.Now().Before(deadline); { // logs are flushed every 200 ms
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !logged() {
+		t.Errorf("the copy is served without saying why:\n%s", inst.stderr)
+	}
+}
+
 func TestRunFlagsAndEnv(t *testing.T) {
 	tests := []struct {
 		name string

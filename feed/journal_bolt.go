@@ -1,10 +1,13 @@
 package feed
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"runtime/debug"
@@ -29,13 +32,19 @@ type BoltJournal struct {
 
 // The layout of the file: meta holds the format and the recovery time;
 // conferences holds a bucket per acronym, of revision JSON by session GUID;
-// stamps holds the stamp JSON of each acronym.
+// stamps holds the stamp JSON of each acronym; sources holds a bucket per
+// schedule source, by its location, of its last good bytes (data, gzip),
+// when they were kept (saved) and the content version of data (version).
 var (
 	bucketMeta        = []byte("meta")
 	bucketConferences = []byte("conferences")
 	bucketStamps      = []byte("stamps")
+	bucketSources     = []byte("sources")
 	keyFormat         = []byte("format")
 	keyRecovered      = []byte("recovered")
+	keyData           = []byte("data")
+	keySaved          = []byte("saved")
+	keyVersion        = []byte("version")
 )
 
 const journalFormat = "1"
@@ -304,3 +313,78 @@ func writeChanges(tx *bolt.Tx, acronym string, ch journalChanges) error {
 
 // Close implements Journal.
 func (j *BoltJournal) Close() error { return j.db.Close() }
+
+// SaveSource implements SourceStore. A copy the file already holds is not
+// written again.
+func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) error {
+	version := contentVersion(gz)
+	var same bool
+	j.db.View(func(tx *bolt.Tx) error {
+		if b := sourceBucket(tx, location); b != nil {
+			same = string(b.Get(keyVersion)) == version
+		}
+		return nil
+	})
+	if same {
+		return nil
+	}
+	saved, err := now.UTC().MarshalText()
+	if err != nil {
+		return err
+	}
+	err = j.db.Update(func(tx *bolt.Tx) error {
+		all, err := tx.CreateBucketIfNotExists(bucketSources)
+		if err != nil {
+			return err
+		}
+		b, err := all.CreateBucketIfNotExists([]byte(location))
+		if err != nil {
+			return err
+		}
+		for _, kv := range [][2][]byte{{keyData, gz}, {keySaved, saved}, {keyVersion, []byte(version)}} {
+			if err := b.Put(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("journal: keeping a copy of %s: %w", location, err)
+	}
+	return nil
+}
+
+// LastSource implements SourceStore.
+func (j *BoltJournal) LastSource(location string) (data []byte, saved time.Time, err error) {
+	var gz, version []byte
+	err = j.db.View(func(tx *bolt.Tx) error {
+		b := sourceBucket(tx, location)
+		if b == nil {
+			return ErrNoSavedSource
+		}
+		// Values live only as long as the transaction.
+		gz, version = bytes.Clone(b.Get(keyData)), bytes.Clone(b.Get(keyVersion))
+		return saved.UnmarshalText(b.Get(keySaved))
+	})
+	if errors.Is(err, ErrNoSavedSource) {
+		return nil, time.Time{}, err
+	}
+	if err == nil {
+		var zr *gzip.Reader
+		if zr, err = gzip.NewReader(bytes.NewReader(gz)); err == nil {
+			data, err = io.ReadAll(zr)
+		}
+	}
+	if err != nil || contentVersion(gz) != string(version) {
+		return nil, time.Time{}, fmt.Errorf("journal: the copy of %s is damaged", location)
+	}
+	return data, saved, nil
+}
+
+// sourceBucket is the bucket of location's last good bytes, or nil.
+func sourceBucket(tx *bolt.Tx, location string) *bolt.Bucket {
+	if all := tx.Bucket(bucketSources); all != nil {
+		return all.Bucket([]byte(location))
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
@@ -877,4 +878,40 @@ func TestLastModifiedServed(t *testing.T) {
 	check("renamed back", back, http.StatusOK, t3, "Mini Conf 2024")
 	check("renamed back, asked again", get(back.Header().Get("Last-Modified")), http.StatusNotModified, t3, "")
 	check("a date from the future", get(time.Now().Add(48*time.Hour).UTC().Format(http.TimeFormat)), http.StatusOK, t3, "Mini Conf 2024")
+}
+
+// TestBoltJournalSources: a source's last good bytes survive a reopen, the
+// same bytes are not written again, and a damaged copy is an error, not
+// bytes to serve.
+func TestBoltJournalSources(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	j := mustOpenBolt(t, path, JournalOptions{})
+	if _, _, err := j.LastSource("a.json"); !errors.Is(err, ErrNoSavedSource) {
+		t.Errorf("no copy yet: %v", err)
+	}
+	data := bytes.Repeat([]byte("schedule bytes "), 1000)
+	if err := j.SaveSource("a.json", gzipBytes(data), t1); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SaveSource("a.json", gzipBytes(data), t2); err != nil { // the same bytes
+		t.Fatal(err)
+	}
+	j.Close()
+
+	j = mustOpenBolt(t, path, JournalOptions{})
+	got, saved, err := j.LastSource("a.json")
+	if err != nil || !bytes.Equal(got, data) || !saved.Equal(t1) {
+		t.Errorf("after a reopen: %d bytes, kept %v, %v; want %d bytes kept %v", len(got), saved, err, len(data), t1)
+	}
+	if _, _, err := j.LastSource("b.json"); !errors.Is(err, ErrNoSavedSource) {
+		t.Errorf("another source's copy: %v", err)
+	}
+	j.Close()
+
+	spoilKey(t, path, func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketSources).Bucket([]byte("a.json")) }, string(keyData))
+	j = mustOpenBolt(t, path, JournalOptions{})
+	defer j.Close()
+	if got, _, err := j.LastSource("a.json"); err == nil || errors.Is(err, ErrNoSavedSource) || got != nil {
+		t.Errorf("a damaged copy: %d bytes, %v; want an error", len(got), err)
+	}
 }

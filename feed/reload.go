@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -91,7 +93,13 @@ func (r *Reloader) Start(ctx context.Context) (*Store, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(25))
 	schedules := make([]*Schedule, 0, len(r.sources))
 	for _, src := range r.sources {
-		parsed, cond, err := r.load(ctx, src, nil)
+		parsed, data, cond, err := r.load(ctx, src, nil)
+		failed := err
+		var kept time.Time
+		if err != nil {
+			cond = validators{} // the next reload reads the source in full
+			parsed, kept, err = r.lastGood(ctx, src, err)
+		}
 		var s *Schedule
 		if err == nil {
 			s, err = r.journal.Apply(ctx, parsed, r.now())
@@ -106,7 +114,16 @@ func (r *Reloader) Start(ctx context.Context) (*Store, error) {
 		for _, result := range []string{resultChanged, resultUnchanged, resultError} {
 			r.loads.WithLabelValues(src.acronym, result)
 		}
-		r.observe(src, resultChanged)
+		if failed != nil {
+			// Serving the copy, the source still counts as failing, and
+			// its last success is when the copy was kept, so that the
+			// alerts on failing and stale schedules see it.
+			r.loads.WithLabelValues(src.acronym, resultError).Inc()
+			r.lastOK.WithLabelValues(src.acronym).Set(float64(kept.Unix()))
+		} else {
+			r.observe(src, resultChanged)
+			r.keepCopy(ctx, src, data)
+		}
 		r.logLoaded(s)
 		schedules = append(schedules, s)
 	}
@@ -131,7 +148,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	var errs []error
 	for _, src := range r.sources {
 		current, _ := r.store.Get(src.acronym)
-		s, parsed, cond, err := r.reloadSource(ctx, src, current)
+		s, parsed, data, cond, err := r.reloadSource(ctx, src, current)
 		if err != nil {
 			r.loads.WithLabelValues(src.acronym, resultError).Inc()
 			r.logger.ErrorContext(ctx, "schedule reload failed; still serving the last good one",
@@ -140,6 +157,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 			continue
 		}
 		src.cond, src.parsed = cond, parsed
+		r.keepCopy(ctx, src, data)
 		if s.Version == current.Version {
 			r.observe(src, resultUnchanged)
 			continue
@@ -153,27 +171,81 @@ func (r *Reloader) Reload(ctx context.Context) error {
 
 // reloadSource reads src again and returns the schedule to serve for it
 // in place of current (current itself when nothing in it changes or can
-// expire), with what was parsed and the validators that read it.
-func (r *Reloader) reloadSource(ctx context.Context, src *sourceState, current *Schedule) (s, parsed *Schedule, cond validators, err error) {
-	parsed, cond, err = r.load(ctx, src, src.parsed)
+// expire), with what was parsed, the bytes when they were parsed anew, and
+// the validators that read them.
+func (r *Reloader) reloadSource(ctx context.Context, src *sourceState, current *Schedule) (s, parsed *Schedule, data []byte, cond validators, err error) {
+	parsed, data, cond, err = r.load(ctx, src, src.parsed)
 	if errors.Is(err, errNotModified) {
-		parsed, cond, err = src.parsed, src.cond, nil
+		parsed, data, cond, err = src.parsed, nil, src.cond, nil
 	}
 	if err != nil {
-		return nil, nil, validators{}, err
+		return nil, nil, nil, validators{}, err
 	}
 	if err := checkNotEmptied(src, current, parsed); err != nil {
-		return nil, nil, validators{}, err
+		return nil, nil, nil, validators{}, err
 	}
 	if a := parsed.Conference.Acronym; a != src.acronym {
-		return nil, nil, validators{}, fmt.Errorf("reload %s: the schedule is now for conference %q, not %q; restart to change conferences",
+		return nil, nil, nil, validators{}, fmt.Errorf("reload %s: the schedule is now for conference %q, not %q; restart to change conferences",
 			src.Location, a, src.acronym)
 	}
 	if parsed == src.parsed && !hasCancelled(current) {
-		return current, parsed, cond, nil // nothing in it can expire
+		return current, parsed, data, cond, nil // nothing in it can expire
 	}
 	s, err = r.journal.Apply(ctx, parsed, r.now())
-	return s, parsed, cond, err
+	return s, parsed, data, cond, err
+}
+
+// SourceStore keeps the last good bytes of each schedule source, so that a
+// restart while a source fails (a server down, a broken file) serves what
+// the source last gave instead of stopping. BoltJournal is one: with
+// -state, the copies live in the journal's file.
+type SourceStore interface {
+	// SaveSource keeps gz, gzipped, as the last good bytes of location.
+	SaveSource(location string, gz []byte, now time.Time) error
+	// LastSource returns the last good bytes of location and when they were
+	// kept, or ErrNoSavedSource.
+	LastSource(location string) (data []byte, saved time.Time, err error)
+}
+
+// ErrNoSavedSource is LastSource's error for a location it has no copy of.
+var ErrNoSavedSource = errors.New("no copy of the source")
+
+// keepCopy gives gz, the gzipped bytes of a schedule just accepted from
+// src, to the journal when it keeps copies. Failing to keep one is logged: the
+// schedule serves all the same.
+func (r *Reloader) keepCopy(ctx context.Context, src *sourceState, gz []byte) {
+	store, ok := r.journal.(SourceStore)
+	if !ok || gz == nil {
+		return
+	}
+	if err := store.SaveSource(src.Location, gz, r.now()); err != nil {
+		r.logger.WarnContext(ctx, "could not keep a copy of the schedule", "source", src.Location, "err", err)
+	}
+}
+
+// lastGood is the schedule of src's last good bytes and when they were
+// kept, for a start-up whose load of src failed with loadErr; loadErr
+// itself when there is no usable copy.
+func (r *Reloader) lastGood(ctx context.Context, src *sourceState, loadErr error) (*Schedule, time.Time, error) {
+	store, ok := r.journal.(SourceStore)
+	if !ok || src.Embedded != nil {
+		return nil, time.Time{}, loadErr
+	}
+	data, saved, err := store.LastSource(src.Location)
+	if err != nil {
+		if !errors.Is(err, ErrNoSavedSource) {
+			r.logger.WarnContext(ctx, "no usable copy of the schedule", "source", src.Location, "err", err)
+		}
+		return nil, time.Time{}, loadErr
+	}
+	s, err := Parse(data, r.parseOptions(src))
+	if err != nil {
+		r.logger.WarnContext(ctx, "no usable copy of the schedule", "source", src.Location, "err", err)
+		return nil, time.Time{}, loadErr
+	}
+	r.logger.ErrorContext(ctx, "schedule load failed; serving the copy kept from its last good load until it loads again",
+		"source", src.Location, "kept", saved, "err", loadErr)
+	return s, saved, nil
 }
 
 // Run reloads on every tick of interval (none when it is 0) and whenever
@@ -200,24 +272,40 @@ func (r *Reloader) Run(ctx context.Context, interval time.Duration, hup <-chan o
 // load reads and parses src, and returns the validators of what it read;
 // the caller keeps them once the schedule is known good. When the bytes are
 // those of parsed (same content hash), it returns parsed without parsing
-// again; when a server answers 304, it returns errNotModified.
-func (r *Reloader) load(ctx context.Context, src *sourceState, parsed *Schedule) (*Schedule, validators, error) {
+// again; when a server answers 304, it returns errNotModified. When the
+// bytes were parsed anew and the journal is a SourceStore, it returns them
+// gzipped, for the journal to keep.
+func (r *Reloader) load(ctx context.Context, src *sourceState, parsed *Schedule) (*Schedule, []byte, validators, error) {
 	if src.Embedded != nil {
 		if parsed != nil {
-			return parsed, src.cond, nil
+			return parsed, nil, src.cond, nil
 		}
 		s, err := Parse(src.Embedded, r.parseOptions(src))
-		return s, src.cond, err
+		return s, nil, src.cond, err
 	}
 	data, cond, err := read(ctx, src.Location, r.opts, src.cond)
 	if err != nil {
-		return nil, cond, err
+		return nil, nil, cond, err
 	}
 	if parsed != nil && contentVersion(data) == parsed.Version {
-		return parsed, cond, nil
+		return parsed, nil, cond, nil
 	}
 	s, err := Parse(data, r.parseOptions(src))
-	return s, cond, err
+	if _, keep := r.journal.(SourceStore); !keep || err != nil {
+		return s, nil, cond, err
+	}
+	// The schedule's bytes, gzipped: the raw bytes, several times larger,
+	// become garbage now rather than after the journal's work.
+	return s, gzipBytes(data), cond, nil
+}
+
+// gzipBytes is data, gzipped fast.
+func gzipBytes(data []byte) []byte {
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw.Write(data) // a bytes.Buffer does not fail
+	zw.Close()
+	return gz.Bytes()
 }
 
 // parseOptions are the options src is parsed with. Once it has loaded, a

@@ -449,3 +449,86 @@ func TestReloadEmpty(t *testing.T) {
 		}
 	})
 }
+
+// TestStartFromKeptCopy: with a journal that keeps copies, a start whose
+// source fails serves the last good bytes the source gave, counted as a
+// failure, until the source loads again; without a copy it fails as ever.
+func TestStartFromKeptCopy(t *testing.T) {
+	dir := t.TempDir()
+	path, state := filepath.Join(dir, "schedule.json"), filepath.Join(dir, "state.db")
+	write := func(data []byte) {
+		t.Helper()
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type service struct {
+		r       *Reloader
+		store   *Store
+		reg     *prometheus.Registry
+		logs    *bytes.Buffer
+		journal *BoltJournal
+	}
+	// start starts a service on the state file; stop it (close its journal,
+	// which bbolt locks) before the next.
+	start := func() (service, error) {
+		t.Helper()
+		j, err := OpenBoltJournal(state, JournalOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv := service{reg: prometheus.NewRegistry(), logs: new(bytes.Buffer), journal: j}
+		sv.r = NewReloader(slog.New(slog.NewTextHandler(sv.logs, nil)), sv.reg, []Source{{Location: path}}, LoadOptions{})
+		sv.r.SetJournal(j)
+		sv.store, err = sv.r.Start(context.Background())
+		return sv, err
+	}
+	title := func(sv service) string { return sv.store.Default().Events[0].Title }
+
+	// Nothing kept yet: a broken source stops the start.
+	write(brokenSchedule())
+	sv, err := start()
+	if err == nil || !strings.Contains(err.Error(), "1:70") {
+		t.Fatalf("start on a broken file with no copy: %v", err)
+	}
+	sv.journal.Close()
+
+	// A good start keeps a copy; a change reloaded later replaces it.
+	write(fixtures.DyNN2022)
+	if sv, err = start(); err != nil {
+		t.Fatal(err)
+	}
+	write(renamed())
+	if err := sv.r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sv.journal.Close()
+
+	// The source breaks, and the service restarts: it serves the copy.
+	write(brokenSchedule())
+	if sv, err = start(); err != nil {
+		t.Fatalf("start on a broken file with a copy: %v", err)
+	}
+	defer sv.journal.Close()
+	if got := title(sv); got != "Welcome and opening remarks" {
+		t.Errorf("served %q, want the last good copy's title", got)
+	}
+	if e, c := loads(t, sv.reg, resultError), loads(t, sv.reg, resultChanged); e != 1 || c != 0 {
+		t.Errorf("loads: error %v, changed %v; want the failure counted and no success", e, c)
+	}
+	if gathered(t, sv.reg, "confcal_schedule_last_success_timestamp_seconds", "conference", "dynn2022") == 0 {
+		t.Error("no last success: the stale-schedule alert could not see the copy's age")
+	}
+	if l := sv.logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "serving the copy kept") || !strings.Contains(l, "1:70") {
+		t.Errorf("serving the copy is not logged as an error with its cause:\n%s", l)
+	}
+
+	// Fixed, the source loads again on the next reload.
+	write(fixtures.DyNN2022)
+	if err := sv.r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := title(sv); got != "Welcome note" {
+		t.Errorf("after the fix, served %q", got)
+	}
+}
