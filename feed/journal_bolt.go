@@ -234,13 +234,7 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 	}
 	a := s.Conference.Acronym
 	var ch journalChanges
-	err = func() (err error) {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer func() {
-			if p := recover(); p != nil { // bbolt has rolled back
-				err = fmt.Errorf("%w: %v", errJournalDamaged, p)
-			}
-		}()
+	err = j.safely(func() error {
 		return j.db.Update(func(tx *bolt.Tx) error {
 			st, err := j.readState(tx, a)
 			if err != nil {
@@ -255,7 +249,7 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 			}
 			return writeChanges(tx, a, ch)
 		})
-	}()
+	})
 	if err != nil && !errors.Is(err, errNoChanges) {
 		return nil, fmt.Errorf("journal of %s: %w", a, err)
 	}
@@ -314,39 +308,48 @@ func writeChanges(tx *bolt.Tx, acronym string, ch journalChanges) error {
 // Close implements Journal.
 func (j *BoltJournal) Close() error { return j.db.Close() }
 
-// SaveSource implements SourceStore. A copy the file already holds is not
-// written again.
+// SaveSource implements SourceStore. A copy the file already holds intact
+// is not written again; a damaged one is replaced.
 func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) error {
 	version := contentVersion(gz)
 	var same bool
-	j.db.View(func(tx *bolt.Tx) error {
-		if b := sourceBucket(tx, location); b != nil {
-			same = string(b.Get(keyVersion)) == version
-		}
-		return nil
+	err := j.safely(func() error {
+		return j.db.View(func(tx *bolt.Tx) error {
+			if b := sourceBucket(tx, location); b != nil {
+				same = string(b.Get(keyVersion)) == version && contentVersion(b.Get(keyData)) == version
+			}
+			return nil
+		})
 	})
-	if same {
+	if err == nil && same {
 		return nil
 	}
 	saved, err := now.UTC().MarshalText()
 	if err != nil {
 		return err
 	}
-	err = j.db.Update(func(tx *bolt.Tx) error {
-		all, err := tx.CreateBucketIfNotExists(bucketSources)
-		if err != nil {
-			return err
-		}
-		b, err := all.CreateBucketIfNotExists([]byte(location))
-		if err != nil {
-			return err
-		}
-		for _, kv := range [][2][]byte{{keyData, gz}, {keySaved, saved}, {keyVersion, []byte(version)}} {
-			if err := b.Put(kv[0], kv[1]); err != nil {
+	err = j.safely(func() error {
+		return j.db.Update(func(tx *bolt.Tx) error {
+			all, err := tx.CreateBucketIfNotExists(bucketSources)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
+			if all.Bucket([]byte(location)) != nil {
+				if err := all.DeleteBucket([]byte(location)); err != nil {
+					return err
+				}
+			}
+			b, err := all.CreateBucket([]byte(location))
+			if err != nil {
+				return err
+			}
+			for _, kv := range [][2][]byte{{keyData, gz}, {keySaved, saved}, {keyVersion, []byte(version)}} {
+				if err := b.Put(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("journal: keeping a copy of %s: %w", location, err)
@@ -357,17 +360,22 @@ func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) erro
 // LastSource implements SourceStore.
 func (j *BoltJournal) LastSource(location string) (data []byte, saved time.Time, err error) {
 	var gz, version []byte
-	err = j.db.View(func(tx *bolt.Tx) error {
-		b := sourceBucket(tx, location)
-		if b == nil {
-			return ErrNoSavedSource
-		}
-		// Values live only as long as the transaction.
-		gz, version = bytes.Clone(b.Get(keyData)), bytes.Clone(b.Get(keyVersion))
-		return saved.UnmarshalText(b.Get(keySaved))
+	err = j.safely(func() error {
+		return j.db.View(func(tx *bolt.Tx) error {
+			b := sourceBucket(tx, location)
+			if b == nil {
+				return ErrNoSavedSource
+			}
+			// Values live only as long as the transaction.
+			gz, version = bytes.Clone(b.Get(keyData)), bytes.Clone(b.Get(keyVersion))
+			return saved.UnmarshalText(b.Get(keySaved))
+		})
 	})
 	if errors.Is(err, ErrNoSavedSource) {
 		return nil, time.Time{}, err
+	}
+	if err == nil && contentVersion(gz) != string(version) {
+		err = errors.New("its bytes do not match their version")
 	}
 	if err == nil {
 		var zr *gzip.Reader
@@ -375,10 +383,22 @@ func (j *BoltJournal) LastSource(location string) (data []byte, saved time.Time,
 			data, err = io.ReadAll(zr)
 		}
 	}
-	if err != nil || contentVersion(gz) != string(version) {
-		return nil, time.Time{}, fmt.Errorf("journal: the copy of %s is damaged", location)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("journal: the copy of %s is damaged: %w", location, err)
 	}
 	return data, saved, nil
+}
+
+// safely runs f, which reads or writes the file, turning a panic of bbolt
+// on a damaged page into an error (bbolt has rolled the transaction back).
+func (j *BoltJournal) safely(f func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil { // bbolt has rolled back
+			err = fmt.Errorf("%w: %v", errJournalDamaged, p)
+		}
+	}()
+	return f()
 }
 
 // sourceBucket is the bucket of location's last good bytes, or nil.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -913,5 +914,48 @@ func TestBoltJournalSources(t *testing.T) {
 	defer j.Close()
 	if got, _, err := j.LastSource("a.json"); err == nil || errors.Is(err, ErrNoSavedSource) || got != nil {
 		t.Errorf("a damaged copy: %d bytes, %v; want an error", len(got), err)
+	}
+	// The next good load of the same bytes repairs it.
+	if err := j.SaveSource("a.json", gzipBytes(data), t2); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := j.LastSource("a.json"); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("after saving the same bytes again: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestBoltJournalSourcesDamagedPage: bbolt panics on a damaged page; the
+// copies' methods return an error instead, so a start or a reload goes on.
+func TestBoltJournalSourcesDamagedPage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	j := mustOpenBolt(t, path, JournalOptions{})
+	noise := make([]byte, 64<<10) // incompressible: the copy gets pages of its own
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	if err := j.SaveSource("a.json", gzipBytes(noise), t1); err != nil {
+		t.Fatal(err)
+	}
+	var root, pageSize int
+	j.db.View(func(tx *bolt.Tx) error {
+		root, pageSize = int(sourceBucket(tx, "a.json").Root()), tx.DB().Info().PageSize
+		return nil
+	})
+	j.Close()
+	if root == 0 {
+		t.Fatal("the copy's bucket is inline: nothing to damage")
+	}
+	data := readFile(t, path)
+	data[root*pageSize+8] = 0x77 // the page's flags
+	writeFile(t, path, data)
+
+	j = mustOpenBolt(t, path, JournalOptions{})
+	defer j.Close()
+	if _, _, err := j.LastSource("a.json"); err == nil || errors.Is(err, ErrNoSavedSource) {
+		t.Errorf("LastSource on a damaged page: %v; want an error", err)
+	}
+	if err := j.SaveSource("a.json", gzipBytes([]byte("new")), t2); err == nil {
+		t.Error("SaveSource on a damaged page succeeded")
 	}
 }
