@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -30,7 +31,8 @@ type Reloader struct {
 	store   *Store
 	loads   *prometheus.CounterVec
 	lastOK  *prometheus.GaugeVec
-	mu      sync.Mutex // one reload at a time
+	kept    *prometheus.GaugeVec // 1 while a conference is served from a kept copy
+	mu      sync.Mutex           // one reload at a time
 }
 
 // sourceState is what the reloader knows of one source between reloads.
@@ -66,6 +68,10 @@ func NewReloader(logger *slog.Logger, reg prometheus.Registerer, sources []Sourc
 			Name: "confcal_schedule_last_success_timestamp_seconds",
 			Help: "When a conference's schedule last loaded successfully (changed or not), as a Unix time.",
 		}, []string{"conference"}),
+		kept: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "confcal_schedule_kept_copy",
+			Help: "1 while a conference is served from the copy the state file kept of its last good load, because its source failed at start-up; 0 once the source loads.",
+		}, []string{"conference"}),
 	}
 	for _, src := range sources {
 		r.sources = append(r.sources, &sourceState{Source: src})
@@ -95,10 +101,9 @@ func (r *Reloader) Start(ctx context.Context) (*Store, error) {
 	for _, src := range r.sources {
 		parsed, data, cond, err := r.load(ctx, src, nil)
 		failed := err
-		var kept time.Time
 		if err != nil {
 			cond = validators{} // the next reload reads the source in full
-			parsed, kept, err = r.lastGood(ctx, src, err)
+			parsed, err = r.lastGood(ctx, src, err)
 		}
 		var s *Schedule
 		if err == nil {
@@ -115,11 +120,9 @@ func (r *Reloader) Start(ctx context.Context) (*Store, error) {
 			r.loads.WithLabelValues(src.acronym, result)
 		}
 		if failed != nil {
-			// Serving the copy, the source still counts as failing, and
-			// its last success is when the copy was kept, so that the
-			// alerts on failing and stale schedules see it.
+			// The source failed: counted, and flagged for the alerts.
 			r.loads.WithLabelValues(src.acronym, resultError).Inc()
-			r.lastOK.WithLabelValues(src.acronym).Set(float64(kept.Unix()))
+			r.kept.WithLabelValues(src.acronym).Set(1)
 		} else {
 			r.observe(src, resultChanged)
 			r.keepCopy(ctx, src, data)
@@ -218,34 +221,46 @@ func (r *Reloader) keepCopy(ctx context.Context, src *sourceState, gz []byte) {
 	if !ok || gz == nil {
 		return
 	}
-	if err := store.SaveSource(src.Location, gz, r.now()); err != nil {
+	if err := store.SaveSource(copyKey(src), gz, r.now()); err != nil {
 		r.logger.WarnContext(ctx, "could not keep a copy of the schedule", "source", src.Location, "err", err)
 	}
 }
 
-// lastGood is the schedule of src's last good bytes and when they were
-// kept, for a start-up whose load of src failed with loadErr; loadErr
-// itself when there is no usable copy.
-func (r *Reloader) lastGood(ctx context.Context, src *sourceState, loadErr error) (*Schedule, time.Time, error) {
+// copyKey names src's kept copy: its URL, or its file's absolute path, so
+// that the same relative path from another directory is another source.
+func copyKey(src *sourceState) string {
+	if isURL(src.Location) {
+		return src.Location
+	}
+	if abs, err := filepath.Abs(src.Location); err == nil {
+		return abs
+	}
+	return src.Location
+}
+
+// lastGood is the schedule of src's last good bytes, for a start-up whose
+// load of src failed with loadErr; loadErr itself when there is no usable
+// copy.
+func (r *Reloader) lastGood(ctx context.Context, src *sourceState, loadErr error) (*Schedule, error) {
 	store, ok := r.journal.(SourceStore)
 	if !ok || src.Embedded != nil {
-		return nil, time.Time{}, loadErr
+		return nil, loadErr
 	}
-	data, saved, err := store.LastSource(src.Location)
+	data, saved, err := store.LastSource(copyKey(src))
 	if err != nil {
 		if !errors.Is(err, ErrNoSavedSource) {
 			r.logger.WarnContext(ctx, "no usable copy of the schedule", "source", src.Location, "err", err)
 		}
-		return nil, time.Time{}, loadErr
+		return nil, loadErr
 	}
 	s, err := Parse(data, r.parseOptions(src))
 	if err != nil {
 		r.logger.WarnContext(ctx, "no usable copy of the schedule", "source", src.Location, "err", err)
-		return nil, time.Time{}, loadErr
+		return nil, loadErr
 	}
 	r.logger.ErrorContext(ctx, "schedule load failed; serving the copy kept from its last good load until it loads again",
-		"source", src.Location, "kept", saved, "err", loadErr)
-	return s, saved, nil
+		"conference", s.Conference.Acronym, "source", src.Location, "kept", saved, "err", loadErr)
+	return s, nil
 }
 
 // Run reloads on every tick of interval (none when it is 0) and whenever
@@ -345,6 +360,7 @@ func hasCancelled(s *Schedule) bool {
 func (r *Reloader) observe(src *sourceState, result string) {
 	r.loads.WithLabelValues(src.acronym, result).Inc()
 	r.lastOK.WithLabelValues(src.acronym).SetToCurrentTime()
+	r.kept.WithLabelValues(src.acronym).Set(0)
 }
 
 func (r *Reloader) logLoaded(s *Schedule) {

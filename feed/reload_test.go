@@ -516,8 +516,8 @@ func TestStartFromKeptCopy(t *testing.T) {
 	if e, c := loads(t, sv.reg, resultError), loads(t, sv.reg, resultChanged); e != 1 || c != 0 {
 		t.Errorf("loads: error %v, changed %v; want the failure counted and no success", e, c)
 	}
-	if gathered(t, sv.reg, "confcal_schedule_last_success_timestamp_seconds", "conference", "dynn2022") == 0 {
-		t.Error("no last success: the stale-schedule alert could not see the copy's age")
+	if kept := gathered(t, sv.reg, "confcal_schedule_kept_copy", "conference", "dynn2022"); kept != 1 {
+		t.Errorf("confcal_schedule_kept_copy = %v while the copy is served, want 1", kept)
 	}
 	if l := sv.logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "serving the copy kept") || !strings.Contains(l, "1:70") {
 		t.Errorf("serving the copy is not logged as an error with its cause:\n%s", l)
@@ -530,5 +530,27 @@ func TestStartFromKeptCopy(t *testing.T) {
 	}
 	if got := title(sv); got != "Welcome note" {
 		t.Errorf("after the fix, served %q", got)
+	}
+	if kept := gathered(t, sv.reg, "confcal_schedule_kept_copy", "conference", "dynn2022"); kept != 0 {
+		t.Errorf("confcal_schedule_kept_copy = %v once the source loads, want 0", kept)
+	}
+}
+
+// TestCopyKey: a kept copy is named by URL, or by the file's absolute path,
+// so that one relative path in two directories names two copies.
+func TestCopyKey(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"schedule.json":   filepath.Join(wd, "schedule.json"),
+		"./a/../b.xml":    filepath.Join(wd, "b.xml"),
+		"/srv/s.json":     "/srv/s.json",
+		"https://x.org/s": "https://x.org/s",
+	} {
+		if got := copyKey(&sourceState{Source: Source{Location: in}}); got != want {
+			t.Errorf("copyKey(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
