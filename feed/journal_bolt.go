@@ -124,46 +124,46 @@ func openBolt(path string) (*bolt.DB, error) {
 // readBolt opens path and decodes every record, turning what bbolt does
 // on pages it cannot make sense of (a panic, a memory fault) into
 // errJournalDamaged.
-func readBolt(path string) (db *bolt.DB, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: %v", errJournalDamaged, p)
+func readBolt(path string) (*bolt.DB, error) {
+	var db *bolt.DB
+	err := safely(func() (err error) {
+		if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second}); err != nil {
+			return err
 		}
-		if err != nil && db != nil {
-			db.Close()
-			db = nil
-		}
-	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		return db, err
+		return db.View(readRecords)
+	})
+	if err != nil && db != nil {
+		db.Close()
+		return nil, err
 	}
-	err = db.View(func(tx *bolt.Tx) error {
-		if stamps := tx.Bucket(bucketStamps); stamps != nil {
-			err := stamps.ForEach(func(acronym, v []byte) error {
-				var st stamp
-				if err := json.Unmarshal(v, &st); err != nil {
-					return fmt.Errorf("%w: conference %s, stamp: %w", errJournalDamaged, acronym, err)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		confs := tx.Bucket(bucketConferences)
-		if confs == nil {
-			return nil
-		}
-		return confs.ForEachBucket(func(acronym []byte) error {
-			if _, err := readRevisions(confs.Bucket(acronym)); err != nil {
-				return fmt.Errorf("%w: conference %s, %w", errJournalDamaged, acronym, err)
+	return db, err
+}
+
+// readRecords decodes every stamp and revision of tx, so that damage shows
+// when the journal opens.
+func readRecords(tx *bolt.Tx) error {
+	if stamps := tx.Bucket(bucketStamps); stamps != nil {
+		err := stamps.ForEach(func(acronym, v []byte) error {
+			var st stamp
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("%w: conference %s, stamp: %w", errJournalDamaged, acronym, err)
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+	}
+	confs := tx.Bucket(bucketConferences)
+	if confs == nil {
+		return nil
+	}
+	return confs.ForEachBucket(func(acronym []byte) error {
+		if _, err := readRevisions(confs.Bucket(acronym)); err != nil {
+			return fmt.Errorf("%w: conference %s, %w", errJournalDamaged, acronym, err)
+		}
+		return nil
 	})
-	return db, err
 }
 
 // readRevisions decodes a conference's bucket b into its revisions by
@@ -234,7 +234,7 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 	}
 	a := s.Conference.Acronym
 	var ch journalChanges
-	err = j.safely(func() error {
+	err = safely(func() error {
 		return j.db.Update(func(tx *bolt.Tx) error {
 			st, err := j.readState(tx, a)
 			if err != nil {
@@ -313,7 +313,7 @@ func (j *BoltJournal) Close() error { return j.db.Close() }
 func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) error {
 	version := contentVersion(gz)
 	var same bool
-	err := j.safely(func() error {
+	err := safely(func() error {
 		return j.db.View(func(tx *bolt.Tx) error {
 			if b := sourceBucket(tx, location); b != nil {
 				same = string(b.Get(keyVersion)) == version && contentVersion(b.Get(keyData)) == version
@@ -328,7 +328,7 @@ func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) erro
 	if err != nil {
 		return err
 	}
-	err = j.safely(func() error {
+	err = safely(func() error {
 		return j.db.Update(func(tx *bolt.Tx) error {
 			all, err := tx.CreateBucketIfNotExists(bucketSources)
 			if err != nil {
@@ -360,7 +360,7 @@ func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) erro
 // LastSource implements SourceStore.
 func (j *BoltJournal) LastSource(location string) (data []byte, saved time.Time, err error) {
 	var gz, version []byte
-	err = j.safely(func() error {
+	err = safely(func() error {
 		return j.db.View(func(tx *bolt.Tx) error {
 			b := sourceBucket(tx, location)
 			if b == nil {
@@ -389,9 +389,10 @@ func (j *BoltJournal) LastSource(location string) (data []byte, saved time.Time,
 	return data, saved, nil
 }
 
-// safely runs f, which reads or writes the file, turning a panic of bbolt
-// on a damaged page into an error (bbolt has rolled the transaction back).
-func (j *BoltJournal) safely(f func() error) (err error) {
+// safely runs f, which reads or writes a bbolt file, turning what bbolt
+// does on pages it cannot make sense of (a panic, a memory fault) into
+// errJournalDamaged; bbolt has rolled the transaction back.
+func safely(f func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil { // bbolt has rolled back
