@@ -312,18 +312,6 @@ func (j *BoltJournal) Close() error { return j.db.Close() }
 // is not written again; a damaged one is replaced.
 func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) error {
 	version := contentVersion(gz)
-	var same bool
-	err := safely(func() error {
-		return j.db.View(func(tx *bolt.Tx) error {
-			if b := sourceBucket(tx, location); b != nil {
-				same = string(b.Get(keyVersion)) == version && contentVersion(b.Get(keyData)) == version
-			}
-			return nil
-		})
-	})
-	if err == nil && same {
-		return nil
-	}
 	saved, err := now.UTC().MarshalText()
 	if err != nil {
 		return err
@@ -334,7 +322,10 @@ func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) erro
 			if err != nil {
 				return err
 			}
-			if all.Bucket([]byte(location)) != nil {
+			if b := all.Bucket([]byte(location)); b != nil {
+				if string(b.Get(keyVersion)) == version && contentVersion(b.Get(keyData)) == version {
+					return errNoChanges // kept already, intact: no write, no fsync
+				}
 				if err := all.DeleteBucket([]byte(location)); err != nil {
 					return err
 				}
@@ -351,7 +342,7 @@ func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) erro
 			return nil
 		})
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errNoChanges) {
 		return fmt.Errorf("journal: keeping a copy of %s: %w", location, err)
 	}
 	return nil
