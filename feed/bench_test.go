@@ -200,3 +200,40 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.header }
 func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+
+// BenchmarkBoltJournal measures what -state adds to loading a schedule: a
+// first load, which records every session, and a restart on the same
+// schedule, which opens the file and finds nothing changed.
+func BenchmarkBoltJournal(b *testing.B) {
+	for _, n := range []int{43, 10000} {
+		s := syntheticSchedule(b, n)
+		now := s.Updated.Add(time.Hour)
+		apply := func(b *testing.B, path string) {
+			j, err := OpenBoltJournal(path, JournalOptions{Logger: discard()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer j.Close()
+			if _, err := j.Apply(b.Context(), s, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(fmt.Sprint("first/", n, "_sessions"), func(b *testing.B) {
+			b.ReportAllocs()
+			dir := b.TempDir()
+			i := 0
+			for b.Loop() {
+				i++
+				apply(b, fmt.Sprintf("%s/%d.db", dir, i))
+			}
+		})
+		b.Run(fmt.Sprint("restart/", n, "_sessions"), func(b *testing.B) {
+			path := b.TempDir() + "/state.db"
+			apply(b, path)
+			b.ReportAllocs()
+			for b.Loop() {
+				apply(b, path)
+			}
+		})
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -127,7 +129,7 @@ func openBolt(path string) (*bolt.DB, error) {
 func readBolt(path string) (*bolt.DB, error) {
 	var db *bolt.DB
 	err := safely(func() (err error) {
-		if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second}); err != nil {
+		if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: mmapSize()}); err != nil {
 			return err
 		}
 		return db.View(readRecords)
@@ -183,6 +185,20 @@ func readRevisions(b *bolt.Bucket) (map[string]revision, error) {
 		return nil, err
 	}
 	return records, nil
+}
+
+// mmapSize is the address space bbolt maps when it opens a journal: ample,
+// so that the first load of a large schedule, which writes every session,
+// does not remap the file at each doubling of its size, each time copying
+// out of the mapping every record the transaction holds. It is only address space: the file
+// grows with what is written. Except where bbolt grows the file to the
+// mapping (Windows) or address space is short (32 bits): there bbolt
+// chooses.
+func mmapSize() int {
+	if runtime.GOOS == "windows" || strconv.IntSize == 32 {
+		return 0
+	}
+	return 1 << 30
 }
 
 // fileExists reports whether there is a file at path.
@@ -293,6 +309,9 @@ func writeChanges(tx *bolt.Tx, acronym string, ch journalChanges) error {
 	if err != nil {
 		return err
 	}
+	// Records are written in GUID order, most of them at a first load:
+	// pages filled to bbolt's default half would double the file.
+	b.FillPercent = 0.9
 	for _, guid := range slices.Sorted(maps.Keys(ch.writes)) {
 		v, err := json.Marshal(ch.writes[guid])
 		if err != nil {

@@ -5,8 +5,12 @@
 # wall time from launch to serving and the peak resident set (VmHWM) of the
 # process at that moment, then stops it with SIGTERM.
 #
+# With STATE=1 confcal runs with -state on a file that starts empty: the
+# first run is a first load, which records every session, and the later
+# ones are restarts on the same schedule.
+#
 # Usage: internal/loadtest/startup.sh [sessions, default 100000]
-# (ROUNDS=n runs, default 3). Needs curl and Linux's /proc.
+# (ROUNDS=n runs, default 3; STATE=1). Needs curl and Linux's /proc.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-100000}
@@ -22,10 +26,12 @@ trap cleanup EXIT
 CGO_ENABLED=0 go build -o "$tmp/confcal" .
 go test ./feed -run '^TestWriteSynthetic$' -count=1 -synthetic "$tmp/schedule.json" -synthetic-sessions "$n" >/dev/null
 echo "schedule.json: $n sessions, $(($(stat -c %s "$tmp/schedule.json") / 1000000)) MB"
+state=()
+if [ "${STATE:-}" = 1 ]; then state=(-state "$tmp/state.db"); fi
 for i in $(seq "$rounds"); do
 	: >"$tmp/out" # read at once below, maybe before confcal's shell opens it
 	start=$(date +%s%N)
-	"$tmp/confcal" -addr 127.0.0.1:0 -access-log=false -schedule "$tmp/schedule.json" >"$tmp/out" 2>"$tmp/log" &
+	"$tmp/confcal" -addr 127.0.0.1:0 -access-log=false -schedule "$tmp/schedule.json" "${state[@]}" >"$tmp/out" 2>"$tmp/log" &
 	pid=$!
 	base=
 	until [ -n "$base" ] && curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; do
@@ -40,3 +46,4 @@ for i in $(seq "$rounds"); do
 	pid=
 	echo "run $i: serving after $ms ms, peak RSS $((peak / 1024)) MB"
 done
+if [ "${STATE:-}" = 1 ]; then echo "state file: $(($(stat -c %s "$tmp/state.db") / 1000000)) MB"; fi
