@@ -2,12 +2,10 @@ package feed
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"runtime"
@@ -368,8 +366,8 @@ func (j *BoltJournal) SaveSource(location string, gz []byte, now time.Time) erro
 }
 
 // LastSource implements SourceStore.
-func (j *BoltJournal) LastSource(location string) (data []byte, saved time.Time, err error) {
-	var gz, version []byte
+func (j *BoltJournal) LastSource(location string) (gz []byte, saved time.Time, err error) {
+	var version []byte
 	err = safely(func() error {
 		return j.db.View(func(tx *bolt.Tx) error {
 			b := sourceBucket(tx, location)
@@ -387,16 +385,10 @@ func (j *BoltJournal) LastSource(location string) (data []byte, saved time.Time,
 	if err == nil && contentVersion(gz) != string(version) {
 		err = errors.New("its bytes do not match their version")
 	}
-	if err == nil {
-		var zr *gzip.Reader
-		if zr, err = gzip.NewReader(bytes.NewReader(gz)); err == nil {
-			data, err = io.ReadAll(zr)
-		}
-	}
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("journal: the copy of %s is damaged: %w", location, err)
 	}
-	return data, saved, nil
+	return gz, saved, nil
 }
 
 // safely runs f, which reads or writes a bbolt file, turning what bbolt

@@ -205,9 +205,10 @@ func (r *Reloader) reloadSource(ctx context.Context, src *sourceState, current *
 type SourceStore interface {
 	// SaveSource keeps gz, gzipped, as the last good bytes of location.
 	SaveSource(location string, gz []byte, now time.Time) error
-	// LastSource returns the last good bytes of location and when they were
-	// kept, or ErrNoSavedSource.
-	LastSource(location string) (data []byte, saved time.Time, err error)
+	// LastSource returns the last good bytes of location, gzipped as they
+	// were given to SaveSource, and when they were kept; or
+	// ErrNoSavedSource.
+	LastSource(location string) (gz []byte, saved time.Time, err error)
 }
 
 // ErrNoSavedSource is LastSource's error for a location it has no copy of.
@@ -246,14 +247,14 @@ func (r *Reloader) lastGood(ctx context.Context, src *sourceState, loadErr error
 	if !ok || src.Embedded != nil {
 		return nil, loadErr
 	}
-	data, saved, err := store.LastSource(copyKey(src))
-	if err != nil {
-		if !errors.Is(err, ErrNoSavedSource) {
-			r.logger.WarnContext(ctx, "no usable copy of the schedule", "source", src.Location, "err", err)
-		}
+	gz, saved, err := store.LastSource(copyKey(src))
+	if errors.Is(err, ErrNoSavedSource) {
 		return nil, loadErr
 	}
-	s, err := Parse(data, r.parseOptions(src))
+	var s *Schedule
+	if err == nil {
+		s, err = r.parseCopy(src, gz)
+	}
 	if err != nil {
 		r.logger.WarnContext(ctx, "no usable copy of the schedule", "source", src.Location, "err", err)
 		return nil, loadErr
@@ -321,6 +322,20 @@ func gzipBytes(data []byte) []byte {
 	zw.Write(data) // a bytes.Buffer does not fail
 	zw.Close()
 	return gz.Bytes()
+}
+
+// parseCopy parses gz, the kept copy of src, held to the same limit as
+// what src gives.
+func (r *Reloader) parseCopy(src *sourceState, gz []byte) (*Schedule, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, fmt.Errorf("the copy does not decompress: %w", err)
+	}
+	data, err := readAll(zr, r.opts.maxBytes())
+	if err != nil {
+		return nil, fmt.Errorf("the copy does not decompress: %w", err)
+	}
+	return Parse(data, r.parseOptions(src))
 }
 
 // parseOptions are the options src is parsed with. Once it has loaded, a

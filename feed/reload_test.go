@@ -471,14 +471,14 @@ func TestStartFromKeptCopy(t *testing.T) {
 	}
 	// start starts a service on the state file; stop it (close its journal,
 	// which bbolt locks) before the next.
-	start := func() (service, error) {
+	start := func(opts LoadOptions) (service, error) {
 		t.Helper()
 		j, err := OpenBoltJournal(state, JournalOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
 		sv := service{reg: prometheus.NewRegistry(), logs: new(bytes.Buffer), journal: j}
-		sv.r = NewReloader(slog.New(slog.NewTextHandler(sv.logs, nil)), sv.reg, []Source{{Location: path}}, LoadOptions{})
+		sv.r = NewReloader(slog.New(slog.NewTextHandler(sv.logs, nil)), sv.reg, []Source{{Location: path}}, opts)
 		sv.r.SetJournal(j)
 		sv.store, err = sv.r.Start(context.Background())
 		return sv, err
@@ -487,7 +487,7 @@ func TestStartFromKeptCopy(t *testing.T) {
 
 	// Nothing kept yet: a broken source stops the start.
 	write(brokenSchedule())
-	sv, err := start()
+	sv, err := start(LoadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "1:70") {
 		t.Fatalf("start on a broken file with no copy: %v", err)
 	}
@@ -495,7 +495,7 @@ func TestStartFromKeptCopy(t *testing.T) {
 
 	// A good start keeps a copy; a change reloaded later replaces it.
 	write(fixtures.DyNN2022)
-	if sv, err = start(); err != nil {
+	if sv, err = start(LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	write(renamed())
@@ -506,10 +506,10 @@ func TestStartFromKeptCopy(t *testing.T) {
 
 	// The source breaks, and the service restarts: it serves the copy.
 	write(brokenSchedule())
-	if sv, err = start(); err != nil {
+	if sv, err = start(LoadOptions{}); err != nil {
 		t.Fatalf("start on a broken file with a copy: %v", err)
 	}
-	defer sv.journal.Close()
+	defer func() { sv.journal.Close() }()
 	if got := title(sv); got != "Welcome and opening remarks" {
 		t.Errorf("served %q, want the last good copy's title", got)
 	}
@@ -521,6 +521,20 @@ func TestStartFromKeptCopy(t *testing.T) {
 	}
 	if l := sv.logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "serving the copy kept") || !strings.Contains(l, "1:70") {
 		t.Errorf("serving the copy is not logged as an error with its cause:\n%s", l)
+	}
+	sv.journal.Close()
+
+	// The copy is held to the limit of what the source may give.
+	limited, err := start(LoadOptions{MaxBytes: int64(len(renamed())) - 1})
+	limited.journal.Close()
+	if err == nil {
+		t.Fatal("start from a copy over -schedule-max-bytes succeeded")
+	}
+	if l := limited.logs.String(); !strings.Contains(l, "no usable copy") || !strings.Contains(l, "more than") {
+		t.Errorf("a copy over the limit is not logged as unusable:\n%s", l)
+	}
+	if sv, err = start(LoadOptions{}); err != nil {
+		t.Fatal(err)
 	}
 
 	// Fixed, the source loads again on the next reload.

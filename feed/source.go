@@ -41,6 +41,14 @@ type LoadOptions struct {
 	Client *http.Client
 }
 
+// maxBytes is MaxBytes, or its default.
+func (o LoadOptions) maxBytes() int64 {
+	if o.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return o.MaxBytes
+}
+
 // Load reads and parses a schedule from src: an http or https URL, or a
 // file path. The format is detected from the content; a server's
 // Content-Type is not trusted. Load is safe to call concurrently.
@@ -69,10 +77,7 @@ var errNotModified = errors.New("schedule not modified")
 // read returns the bytes of src, a file or an http(s) URL. For a URL, prev
 // makes the request conditional; the answer's validators are returned.
 func read(ctx context.Context, src string, opts LoadOptions, prev validators) ([]byte, validators, error) {
-	limit := opts.MaxBytes
-	if limit <= 0 {
-		limit = DefaultMaxBytes
-	}
+	limit := opts.maxBytes()
 	if isURL(src) {
 		return fetch(ctx, src, limit, opts, prev)
 	}
