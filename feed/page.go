@@ -101,29 +101,23 @@ var loadWeb = sync.OnceValue(func() *web {
 	return w
 })
 
-// unlistedZones are zones the selector leaves out, though URLs take them:
-// fixed offsets named like the zones of places that change their clocks
-// (EST is not New York's time in summer).
-var unlistedZones = map[string]bool{"EST": true, "MST": true, "HST": true}
-
 // zoneGroups sorts zone names into groups by region, UTC first. The names
 // are written as the server writes them in feed URLs: Etc/UTC and Etc/GMT
-// load as UTC. The Etc zones of fixed offsets (Etc/GMT+5 is UTC−5, its
-// sign inverted) and unlistedZones are left out.
+// load as UTC. Only zones named after a place are listed: not the Etc zones
+// of fixed offsets (Etc/GMT+5 is UTC−5, its sign inverted), nor the old
+// names without a region (CET, EST5EDT, and EST, which is not New York's
+// time in summer), though URLs take them all.
 func zoneGroups(names []string) []zoneGroup {
 	groups := []zoneGroup{{Label: "UTC", Zones: []string{"UTC"}}}
 	index := map[string]int{}
 	for _, n := range names {
-		loc, err := timezone.Load(n)
-		if err != nil || zoneName(loc) == "UTC" || unlistedZones[n] {
-			continue
-		}
 		region, _, ok := strings.Cut(n, "/")
-		if region == "Etc" {
+		if !ok || region == "Etc" {
 			continue
 		}
-		if !ok {
-			region = "Other"
+		loc, err := timezone.Load(n)
+		if err != nil || zoneName(loc) == "UTC" {
+			continue
 		}
 		i, seen := index[region]
 		if !seen {

@@ -481,14 +481,14 @@ func TestStatic(t *testing.T) {
 }
 
 func TestZoneGroups(t *testing.T) {
-	// Etc/GMT+5 (UTC−5) and the fixed offsets EST, MST and HST are left out.
+	// Etc/GMT+5 (UTC−5) and the names without a place are left out.
 	groups := zoneGroups([]string{"Etc/UTC", "Europe/Berlin", "America/New_York", "Etc/GMT", "Etc/GMT+5", "Etc/GMT-14",
-		"EST", "EST5EDT", "HST", "MST", "Europe/Paris"})
+		"CET", "EST", "EST5EDT", "HST", "MST", "WET", "Europe/Paris"})
 	var got []string
 	for _, g := range groups {
 		got = append(got, g.Label+":"+strings.Join(g.Zones, ","))
 	}
-	want := "UTC:UTC Europe:Europe/Berlin,Europe/Paris America:America/New_York Other:EST5EDT"
+	want := "UTC:UTC Europe:Europe/Berlin,Europe/Paris America:America/New_York"
 	if strings.Join(got, " ") != want {
 		t.Errorf("zoneGroups = %s, want %s", strings.Join(got, " "), want)
 	}
