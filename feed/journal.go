@@ -70,7 +70,10 @@ func (o JournalOptions) logger() *slog.Logger {
 	return o.Logger
 }
 
-// revision is what a journal keeps of one session, stored as JSON.
+// revision is what a journal keeps of one session, stored as JSON. The
+// session's last known content, to render it cancelled once it is gone from
+// the source, is kept beside it, as its marshalEvent JSON: a load reads only
+// the revisions, and the content of the sessions that vanished.
 type revision struct {
 	Hash string `json:"hash"` // materialHash of the last known content
 	// Content is contentHash of the last known content. A record without
@@ -81,17 +84,15 @@ type revision struct {
 	Modified time.Time `json:"modified"` // when the last change was noticed
 	// Removed is when the session vanished from the source; zero while it
 	// is there. Expired says it has been cancelled for longer than
-	// KeepCancelled: it is left out of the feeds and Event is dropped.
+	// KeepCancelled: it is left out of the feeds and its content is
+	// dropped.
 	Removed time.Time `json:"removed,omitzero"`
 	Expired bool      `json:"expired,omitempty"`
-	// Event is the last known content, to render the session cancelled
-	// once it is gone from the source.
-	Event json.RawMessage `json:"event,omitempty"`
 }
 
 func (r revision) equal(o revision) bool {
 	return r.Hash == o.Hash && r.Content == o.Content && r.Sequence == o.Sequence && r.Modified.Equal(o.Modified) &&
-		r.Removed.Equal(o.Removed) && r.Expired == o.Expired && string(r.Event) == string(o.Event)
+		r.Removed.Equal(o.Removed) && r.Expired == o.Expired
 }
 
 // stamp is when a journal first saw a conference's schedule as it is
@@ -104,7 +105,10 @@ type stamp struct {
 // journalState is one conference's journal as revise reads it.
 type journalState struct {
 	records map[string]revision // by session GUID
-	stamp   stamp               // zero before the first load
+	// content returns the kept content of a session, by GUID; nil when
+	// there is none.
+	content func(guid string) []byte
+	stamp   stamp // zero before the first load
 	// recovered is when the journal was started afresh after its file was
 	// damaged; zero otherwise. See sequenceFloor.
 	recovered time.Time
@@ -112,8 +116,12 @@ type journalState struct {
 
 // journalChanges is what revise noticed, to log, and the records to write.
 type journalChanges struct {
-	writes                                       map[string]revision
-	stamp                                        *stamp // to write; nil when it stays
+	writes   map[string]revision
+	contents map[string][]byte // content to keep by GUID; nil to drop it
+	stamp    *stamp            // to write; nil when it stays
+	// lost are the GUIDs of cancelled sessions whose kept content did not
+	// decode (a damaged file): they leave the feeds early.
+	lost                                         []string
 	added, changed, cancelled, restored, expired int
 }
 
@@ -127,6 +135,10 @@ func (c journalChanges) report(ctx context.Context, logger *slog.Logger, m *prom
 				m.WithLabelValues(acronym, change).Add(float64(n))
 			}
 		}
+	}
+	if len(c.lost) > 0 {
+		logger.ErrorContext(ctx, "the journal's copy of cancelled sessions does not decode (a damaged state file); they leave the feeds instead of showing as cancelled",
+			"conference", acronym, "sessions", c.lost)
 	}
 	if c.changed+c.cancelled+c.restored+c.expired == 0 {
 		return
@@ -167,15 +179,12 @@ func newJournalMetric(reg prometheus.Registerer) *prometheus.CounterVec {
 // builds the schedule of both, and stamps its Version.
 func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (*Schedule, journalChanges, error) {
 	now = now.UTC().Truncate(time.Second) // RFC 5545 times have seconds
-	ch := journalChanges{writes: make(map[string]revision)}
+	ch := journalChanges{writes: make(map[string]revision), contents: make(map[string][]byte)}
 	events, err := reviseLive(src, st, now, &ch)
 	if err != nil {
 		return nil, ch, err
 	}
-	cancelled, err := reviseVanished(src, st, now, keep, &ch)
-	if err != nil {
-		return nil, ch, err
-	}
+	cancelled := reviseVanished(src, st, now, keep, &ch)
 	s, err := revisedSchedule(src, append(events, cancelled...))
 	if err != nil {
 		return nil, ch, err
@@ -199,7 +208,7 @@ func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChange
 		}
 		old, known := st.records[e.GUID]
 		r := old
-		r.Hash, r.Content, r.Event = materialHash(e), contentHash(data), data
+		r.Hash, r.Content = materialHash(e), contentHash(data)
 		switch {
 		case !known:
 			r.Sequence, r.Modified = firstSeq, firstModified
@@ -217,7 +226,7 @@ func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChange
 			ch.changed++
 		}
 		if !known || !r.equal(old) {
-			ch.writes[e.GUID] = r
+			ch.writes[e.GUID], ch.contents[e.GUID] = r, data
 		}
 		e.Sequence, e.Modified, e.Cancelled = r.Sequence, r.Modified, false
 		events = append(events, e)
@@ -229,7 +238,7 @@ func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChange
 // are not in src and whose cancellation has not expired, in GUID order. It
 // cancels those that just vanished, expires those cancelled for at least
 // keep, and adds to ch the records that change and the counts of what did.
-func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Duration, ch *journalChanges) ([]Event, error) {
+func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Duration, ch *journalChanges) []Event {
 	live := make(map[string]bool, 3*len(src.Events)) // GUIDs, IDs and slugs of the source
 	for _, e := range src.Events {
 		live[e.GUID], live["id:"+e.ID], live["slug:"+e.Slug] = true, true, true
@@ -245,19 +254,21 @@ func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Dur
 			r.Sequence, r.Modified, r.Removed = old.Sequence+1, now, now
 			ch.cancelled++
 		}
-		if now.Sub(r.Removed) >= keep {
-			r.Expired, r.Event = true, nil
+		var e Event
+		switch {
+		case now.Sub(r.Removed) >= keep:
+			r.Expired = true
 			ch.expired++
+		case !decodeContent(st.content(guid), &e):
+			r.Expired = true
+			ch.lost = append(ch.lost, guid)
 		}
 		if !r.equal(old) {
 			ch.writes[guid] = r
 		}
 		if r.Expired {
+			ch.contents[guid] = nil
 			continue
-		}
-		var e Event
-		if err := json.Unmarshal(r.Event, &e); err != nil {
-			return nil, fmt.Errorf("journal of %s: session %s: %w", src.Conference.Acronym, guid, err)
 		}
 		e.GUID, e.Sequence, e.Modified, e.Cancelled = guid, r.Sequence, r.Modified, true
 		// The source may have given a new session the old one's id or
@@ -270,7 +281,13 @@ func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Dur
 		}
 		events = append(events, e)
 	}
-	return events, nil
+	return events
+}
+
+// decodeContent decodes a session's kept content into e, and reports
+// whether there was any that decoded.
+func decodeContent(data []byte, e *Event) bool {
+	return data != nil && json.Unmarshal(data, e) == nil
 }
 
 // revisedSchedule is the schedule of src's conference with events, the
@@ -451,14 +468,15 @@ type MemoryJournal struct {
 	opts         JournalOptions
 	mu           sync.Mutex
 	byConference map[string]map[string]revision
+	contents     map[string]map[string][]byte // by conference, then GUID
 	stamps       map[string]stamp
 	changes      *prometheus.CounterVec // nil without a registry
 }
 
 // NewMemoryJournal returns an empty journal held in memory.
 func NewMemoryJournal(opts JournalOptions) *MemoryJournal {
-	return &MemoryJournal{opts: opts, byConference: make(map[string]map[string]revision), stamps: make(map[string]stamp),
-		changes: newJournalMetric(opts.Registerer)}
+	return &MemoryJournal{opts: opts, byConference: make(map[string]map[string]revision),
+		contents: make(map[string]map[string][]byte), stamps: make(map[string]stamp), changes: newJournalMetric(opts.Registerer)}
 }
 
 // Apply implements Journal.
@@ -466,16 +484,24 @@ func (j *MemoryJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	a := s.Conference.Acronym
-	records := j.byConference[a]
-	revised, ch, err := revise(s, journalState{records: records, stamp: j.stamps[a]}, now, j.opts.keep())
+	records, contents := j.byConference[a], j.contents[a]
+	st := journalState{records: records, content: func(guid string) []byte { return contents[guid] }, stamp: j.stamps[a]}
+	revised, ch, err := revise(s, st, now, j.opts.keep())
 	if err != nil {
 		return nil, err
 	}
 	if records == nil {
-		records = make(map[string]revision, len(ch.writes))
-		j.byConference[a] = records
+		records, contents = make(map[string]revision, len(ch.writes)), make(map[string][]byte, len(ch.contents))
+		j.byConference[a], j.contents[a] = records, contents
 	}
 	maps.Copy(records, ch.writes)
+	for guid, data := range ch.contents {
+		if data == nil {
+			delete(contents, guid)
+		} else {
+			contents[guid] = data
+		}
+	}
 	if ch.stamp != nil {
 		j.stamps[a] = *ch.stamp
 	}
@@ -488,6 +514,7 @@ func (j *MemoryJournal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	clear(j.byConference)
+	clear(j.contents)
 	clear(j.stamps)
 	return nil
 }

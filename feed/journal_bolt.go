@@ -32,12 +32,15 @@ type BoltJournal struct {
 
 // The layout of the file: meta holds the format and the recovery time;
 // conferences holds a bucket per acronym, of revision JSON by session GUID;
-// stamps holds the stamp JSON of each acronym; sources holds a bucket per
+// contents holds a bucket per acronym, of each session's last known content
+// (marshalEvent JSON) by GUID, until its cancellation expires; stamps holds
+// the stamp JSON of each acronym; sources holds a bucket per
 // schedule source, by its location, of its last good bytes (data, gzip),
 // when they were kept (saved) and the content version of data (version).
 var (
 	bucketMeta        = []byte("meta")
 	bucketConferences = []byte("conferences")
+	bucketContents    = []byte("contents")
 	bucketStamps      = []byte("stamps")
 	bucketSources     = []byte("sources")
 	keyFormat         = []byte("format")
@@ -47,7 +50,12 @@ var (
 	keyVersion        = []byte("version")
 )
 
-const journalFormat = "1"
+// journalFormat is the layout above. Format 1 kept each session's content
+// in its revision; OpenBoltJournal moves it to contents.
+const (
+	journalFormat  = "2"
+	journalFormat1 = "1"
+)
 
 // errJournalDamaged marks a journal file that cannot be read; OpenBoltJournal
 // moves it aside and starts afresh.
@@ -79,13 +87,17 @@ func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucketIfNotExists(bucketConferences); err != nil {
-			return err
-		}
-		if _, err := tx.CreateBucketIfNotExists(bucketStamps); err != nil {
-			return err
+		for _, name := range [][]byte{bucketConferences, bucketContents, bucketStamps} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
 		}
 		switch f := meta.Get(keyFormat); {
+		case string(f) == journalFormat1:
+			if err := moveContents(tx); err != nil {
+				return err
+			}
+			fallthrough
 		case f == nil:
 			if err := meta.Put(keyFormat, []byte(journalFormat)); err != nil {
 				return err
@@ -154,16 +166,64 @@ func readRecords(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	confs := tx.Bucket(bucketConferences)
-	if confs == nil {
-		return nil
-	}
-	return confs.ForEachBucket(func(acronym []byte) error {
-		if _, err := readRevisions(confs.Bucket(acronym)); err != nil {
-			return fmt.Errorf("%w: conference %s, %w", errJournalDamaged, acronym, err)
+	if confs := tx.Bucket(bucketConferences); confs != nil {
+		err := confs.ForEachBucket(func(acronym []byte) error {
+			if _, err := readRevisions(confs.Bucket(acronym)); err != nil {
+				return fmt.Errorf("%w: conference %s, %w", errJournalDamaged, acronym, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
+	}
+	// Contents are decoded only when their session vanishes, and one that
+	// does not decode then costs that session its cancelled entry, not the
+	// journal; walking them finds damaged pages, on which bbolt panics.
+	if contents := tx.Bucket(bucketContents); contents != nil {
+		return contents.ForEachBucket(func(acronym []byte) error {
+			return contents.Bucket(acronym).ForEach(func(_, _ []byte) error { return nil })
+		})
+	}
+	return nil
+}
+
+// moveContents rewrites a format 1 journal in tx to format 2: it moves
+// each session's content out of its revision into contents.
+func moveContents(tx *bolt.Tx) error {
+	confs := tx.Bucket(bucketConferences)
+	var acronyms [][]byte
+	err := confs.ForEachBucket(func(acronym []byte) error {
+		acronyms = append(acronyms, bytes.Clone(acronym))
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, acronym := range acronyms {
+		ch := journalChanges{writes: make(map[string]revision), contents: make(map[string][]byte)}
+		err := confs.Bucket(acronym).ForEach(func(guid, v []byte) error {
+			var r struct {
+				revision
+				Event json.RawMessage `json:"event"`
+			}
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("session %s: %w", guid, err)
+			}
+			ch.writes[string(guid)] = r.revision
+			if r.Event != nil {
+				ch.contents[string(guid)] = r.Event
+			}
+			return nil
+		})
+		if err == nil {
+			err = writeChanges(tx, string(acronym), ch)
+		}
+		if err != nil {
+			return fmt.Errorf("moving the sessions' contents of %s: %w", acronym, err)
+		}
+	}
+	return nil
 }
 
 // readRevisions decodes a conference's bucket b into its revisions by
@@ -275,7 +335,13 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 // revisions and its stamp. A record that does not decode is
 // errJournalDamaged.
 func (j *BoltJournal) readState(tx *bolt.Tx, acronym string) (journalState, error) {
-	st := journalState{records: make(map[string]revision), recovered: j.recovered}
+	contents := tx.Bucket(bucketContents).Bucket([]byte(acronym))
+	st := journalState{records: make(map[string]revision), recovered: j.recovered, content: func(guid string) []byte {
+		if contents == nil {
+			return nil
+		}
+		return contents.Get([]byte(guid)) // read within tx, as revise does
+	}}
 	if b := tx.Bucket(bucketConferences).Bucket([]byte(acronym)); b != nil {
 		records, err := readRevisions(b)
 		if err != nil {
@@ -292,7 +358,8 @@ func (j *BoltJournal) readState(tx *bolt.Tx, acronym string) (journalState, erro
 }
 
 // writeChanges writes to tx what revise noticed of the conference
-// acronym: its new stamp, if any, and its changed revisions, in GUID order.
+// acronym: its new stamp, if any, its changed revisions and the contents
+// that go with them, in GUID order.
 func writeChanges(tx *bolt.Tx, acronym string, ch journalChanges) error {
 	if ch.stamp != nil {
 		v, err := json.Marshal(ch.stamp)
@@ -316,6 +383,21 @@ func writeChanges(tx *bolt.Tx, acronym string, ch journalChanges) error {
 			return err
 		}
 		if err := b.Put([]byte(guid), v); err != nil {
+			return err
+		}
+	}
+	c, err := tx.Bucket(bucketContents).CreateBucketIfNotExists([]byte(acronym))
+	if err != nil {
+		return err
+	}
+	c.FillPercent = b.FillPercent
+	for _, guid := range slices.Sorted(maps.Keys(ch.contents)) {
+		if data := ch.contents[guid]; data != nil {
+			err = c.Put([]byte(guid), data)
+		} else {
+			err = c.Delete([]byte(guid))
+		}
+		if err != nil {
 			return err
 		}
 	}

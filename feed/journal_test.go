@@ -624,6 +624,87 @@ func TestBoltJournalDamaged(t *testing.T) {
 	}
 }
 
+// TestBoltJournalFormat1: a journal file in format 1, which kept each
+// session's content in its revision, is moved to format 2 when it opens,
+// and goes on as if it had always been. testdata/journal-format1.db was
+// written by the format 1 code: the mini schedule at t1, then miniV2 at t2,
+// which cancelled guidRemote.
+func TestBoltJournalFormat1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	writeFile(t, path, readFile(t, "testdata/journal-format1.db"))
+	old := mustOpenBolt(t, path, JournalOptions{})
+	fresh := mustOpenBolt(t, filepath.Join(t.TempDir(), "fresh.db"), JournalOptions{})
+	mustApply(t, fresh, miniSchedule(t), t1)
+	mustApply(t, fresh, miniV2(t), t2)
+
+	for _, step := range []struct {
+		name string
+		s    *Schedule
+		at   time.Time
+	}{
+		{"miniV2 again", miniV2(t), t3},                           // guidRemote shows cancelled, from its moved content
+		{"back to the first", miniSchedule(t), t3.Add(time.Hour)}, // guidRemote is restored, guidNew cancelled
+	} {
+		got, want := mustApply(t, old, step.s, step.at), mustApply(t, fresh, step.s, step.at)
+		if g, w := renderFeed(t, got, Filter{}), renderFeed(t, want, Filter{}); !bytes.Equal(g, w) {
+			t.Errorf("%s: the moved journal renders\n%s\nwant\n%s", step.name, g, w)
+		}
+		if step.name == "miniV2 again" && !mustEvent(t, got, guidRemote).Cancelled {
+			t.Errorf("%s: %s is not shown cancelled", step.name, guidRemote)
+		}
+	}
+	err := old.db.View(func(tx *bolt.Tx) error {
+		if f := tx.Bucket(bucketMeta).Get(keyFormat); string(f) != journalFormat {
+			t.Errorf("format %q, want %q", f, journalFormat)
+		}
+		return tx.Bucket(bucketConferences).Bucket([]byte("mini2024")).ForEach(func(guid, v []byte) error {
+			if bytes.Contains(v, []byte(`"event"`)) {
+				t.Errorf("%s still holds its content: %s", guid, v)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBoltJournalLostContent: the kept content of a cancelled session that
+// does not decode costs that session its cancelled entry, with an error
+// logged, and not the journal or the load.
+func TestBoltJournalLostContent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	j := mustOpenBolt(t, path, JournalOptions{})
+	mustApply(t, j, miniSchedule(t), t1)
+	before := mustApply(t, j, miniV2(t), t2)
+	if !mustEvent(t, before, guidRemote).Cancelled {
+		t.Fatalf("%s is not cancelled to begin with", guidRemote)
+	}
+	j.Close()
+	spoilKey(t, path, func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketContents).Bucket([]byte("mini2024")) }, guidRemote)
+
+	var logs bytes.Buffer
+	j = mustOpenBolt(t, path, JournalOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if aside, _ := filepath.Glob(path + ".damaged-*"); len(aside) != 0 {
+		t.Errorf("the file was taken for damaged: %v", aside)
+	}
+	after := mustApply(t, j, miniV2(t), t3)
+	if _, ok := after.Event(guidRemote); ok {
+		t.Errorf("%s, whose content does not decode, is still in the feeds", guidRemote)
+	}
+	if e := mustEvent(t, after, guidOpening); e.Sequence != mustEvent(t, before, guidOpening).Sequence {
+		t.Errorf("%s: sequence %d, want it kept", guidOpening, e.Sequence)
+	}
+	if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, guidRemote) {
+		t.Errorf("the lost content is not logged as an error naming the session:\n%s", l)
+	}
+	logs.Reset()
+	mustApply(t, j, miniV2(t), t3.Add(time.Hour))
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("the lost content is logged again at the next load:\n%s", logs.String())
+	}
+}
+
 // TestBoltJournalDamagedTwice: a file damaged again, within the same
 // second, is moved aside beside the first, not over it.
 func TestBoltJournalDamagedTwice(t *testing.T) {
