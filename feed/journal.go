@@ -130,7 +130,7 @@ type journalChanges struct {
 func (c journalChanges) report(ctx context.Context, logger *slog.Logger, m *prometheus.CounterVec, acronym string) {
 	if m != nil {
 		for change, n := range map[string]int{"new": c.added, "changed": c.changed, "cancelled": c.cancelled,
-			"restored": c.restored, "expired": c.expired} {
+			"restored": c.restored, "expired": c.expired, "lost": len(c.lost)} {
 			if n > 0 {
 				m.WithLabelValues(acronym, change).Add(float64(n))
 			}
@@ -155,7 +155,7 @@ func newJournalMetric(reg prometheus.Registerer) *prometheus.CounterVec {
 	}
 	m := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "confcal_journal_changes_total",
-		Help: "Session changes the change journal recorded, by conference and kind: new, changed, cancelled, restored (back after a cancellation) and expired (cancelled long enough to leave feeds).",
+		Help: "Session changes the change journal recorded, by conference and kind: new, changed, cancelled, restored (back after a cancellation), expired (cancelled long enough to leave feeds) and lost (cancelled, but its kept content did not decode: it left feeds at once).",
 	}, []string{"conference", "change"})
 	if err := reg.Register(m); err != nil {
 		var already prometheus.AlreadyRegisteredError

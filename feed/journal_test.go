@@ -684,7 +684,8 @@ func TestBoltJournalLostContent(t *testing.T) {
 	spoilKey(t, path, func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketContents).Bucket([]byte("mini2024")) }, guidRemote)
 
 	var logs bytes.Buffer
-	j = mustOpenBolt(t, path, JournalOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	reg := prometheus.NewRegistry()
+	j = mustOpenBolt(t, path, JournalOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Registerer: reg})
 	if aside, _ := filepath.Glob(path + ".damaged-*"); len(aside) != 0 {
 		t.Errorf("the file was taken for damaged: %v", aside)
 	}
@@ -697,6 +698,9 @@ func TestBoltJournalLostContent(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, guidRemote) {
 		t.Errorf("the lost content is not logged as an error naming the session:\n%s", l)
+	}
+	if n := journalCounts(t, reg, "mini2024")["lost"]; n != 1 {
+		t.Errorf(`confcal_journal_changes_total{change="lost"} = %v, want 1`, n)
 	}
 	logs.Reset()
 	mustApply(t, j, miniV2(t), t3.Add(time.Hour))
