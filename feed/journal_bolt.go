@@ -82,6 +82,7 @@ func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 		return nil, err
 	}
 	j := &BoltJournal{db: db, opts: opts, changes: newJournalMetric(opts.Registerer)}
+	converted := false
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -97,6 +98,7 @@ func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 			if err := moveContents(tx); err != nil {
 				return err
 			}
+			converted = true
 			fallthrough
 		case f == nil:
 			if err := meta.Put(keyFormat, []byte(journalFormat)); err != nil {
@@ -113,6 +115,10 @@ func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if converted {
+		opts.logger().Info("journal converted to this version's format, which earlier versions of confcal cannot open",
+			"journal", path, "format", journalFormat)
 	}
 	return j, nil
 }
@@ -216,6 +222,11 @@ func moveContents(tx *bolt.Tx) error {
 			}
 			return nil
 		})
+		// bbolt does not shrink pages whose values shrink: the revisions
+		// go into a bucket written anew, as full as a first load's.
+		if err == nil {
+			err = confs.DeleteBucket(acronym)
+		}
 		if err == nil {
 			err = writeChanges(tx, string(acronym), ch)
 		}

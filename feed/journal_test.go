@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -632,7 +633,11 @@ func TestBoltJournalDamaged(t *testing.T) {
 func TestBoltJournalFormat1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	writeFile(t, path, readFile(t, "testdata/journal-format1.db"))
-	old := mustOpenBolt(t, path, JournalOptions{})
+	var logs bytes.Buffer
+	old := mustOpenBolt(t, path, JournalOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if !strings.Contains(logs.String(), "journal converted") {
+		t.Errorf("the conversion is not logged:\n%s", logs.String())
+	}
 	fresh := mustOpenBolt(t, filepath.Join(t.TempDir(), "fresh.db"), JournalOptions{})
 	mustApply(t, fresh, miniSchedule(t), t1)
 	mustApply(t, fresh, miniV2(t), t2)
@@ -666,6 +671,58 @@ func TestBoltJournalFormat1(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBoltJournalFormat1Pages: the revisions of a large format 1 journal,
+// once their contents are moved out, fill their pages as a first load's
+// do; bbolt left alone keeps the pages of the longer values, mostly empty.
+func TestBoltJournalFormat1Pages(t *testing.T) {
+	s := syntheticSchedule(t, 2000)
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket(bucketMeta)
+		meta.Put(keyFormat, []byte(journalFormat1))
+		confs, _ := tx.CreateBucket(bucketConferences)
+		b, err := confs.CreateBucket([]byte(s.Conference.Acronym))
+		if err != nil {
+			return err
+		}
+		for _, e := range s.Events {
+			data, err := marshalEvent(e)
+			if err != nil {
+				return err
+			}
+			v, _ := json.Marshal(map[string]any{"hash": materialHash(e), "content": contentHash(data), "seq": 0,
+				"modified": s.Updated, "event": json.RawMessage(data)})
+			if err := b.Put([]byte(e.GUID), v); err != nil {
+				return err
+			}
+		}
+		_, err = tx.CreateBucket(bucketStamps)
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	j := mustOpenBolt(t, path, JournalOptions{})
+	var st bolt.BucketStats
+	j.db.View(func(tx *bolt.Tx) error {
+		st = tx.Bucket(bucketConferences).Bucket([]byte(s.Conference.Acronym)).Stats()
+		return nil
+	})
+	if st.KeyN != len(s.Events) || st.LeafInuse*2 < st.LeafAlloc {
+		t.Errorf("after the conversion, %d revisions use %d of the %d bytes of their pages; want all %d, in pages at least half full",
+			st.KeyN, st.LeafInuse, st.LeafAlloc, len(s.Events))
+	}
+	if got := mustApply(t, j, s, t1); len(got.Events) != len(s.Events) || hasCancelled(got) {
+		t.Errorf("the converted journal revises the same schedule to %d sessions, cancelled among them: %v", len(got.Events), hasCancelled(got))
 	}
 }
 
