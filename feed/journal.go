@@ -119,8 +119,8 @@ type journalChanges struct {
 	writes   map[string]revision
 	contents map[string][]byte // content to keep by GUID; nil to drop it
 	stamp    *stamp            // to write; nil when it stays
-	// lost are the GUIDs of cancelled sessions whose kept content did not
-	// decode (a damaged file): they leave the feeds early.
+	// lost names the cancelled sessions whose kept content did not decode
+	// (a damaged file), and why: they leave the feeds early.
 	lost                                         []string
 	added, changed, cancelled, restored, expired int
 }
@@ -137,7 +137,7 @@ func (c journalChanges) report(ctx context.Context, logger *slog.Logger, m *prom
 		}
 	}
 	if len(c.lost) > 0 {
-		logger.ErrorContext(ctx, "the journal's copy of cancelled sessions does not decode (a damaged state file); they leave the feeds instead of showing as cancelled",
+		logger.ErrorContext(ctx, "the journal's copy of cancelled sessions is unusable; they leave the feeds instead of showing as cancelled",
 			"conference", acronym, "sessions", c.lost)
 	}
 	if c.changed+c.cancelled+c.restored+c.expired == 0 {
@@ -155,7 +155,7 @@ func newJournalMetric(reg prometheus.Registerer) *prometheus.CounterVec {
 	}
 	m := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "confcal_journal_changes_total",
-		Help: "Session changes the change journal recorded, by conference and kind: new, changed, cancelled, restored (back after a cancellation), expired (cancelled long enough to leave feeds) and lost (cancelled, but its kept content did not decode: it left feeds at once).",
+		Help: "Session changes the change journal recorded, by conference and kind: new, changed, cancelled, restored (back after a cancellation), expired (cancelled long enough to leave feeds) and lost (cancelled, but its kept content was unusable: it left feeds at once).",
 	}, []string{"conference", "change"})
 	if err := reg.Register(m); err != nil {
 		var already prometheus.AlreadyRegisteredError
@@ -259,9 +259,11 @@ func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Dur
 		case now.Sub(r.Removed) >= keep:
 			r.Expired = true
 			ch.expired++
-		case !decodeContent(st.content(guid), &e):
-			r.Expired = true
-			ch.lost = append(ch.lost, guid)
+		default:
+			if err := decodeContent(st.content(guid), &e); err != nil {
+				r.Expired = true
+				ch.lost = append(ch.lost, guid+": "+err.Error())
+			}
 		}
 		if !r.equal(old) {
 			ch.writes[guid] = r
@@ -284,10 +286,18 @@ func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Dur
 	return events
 }
 
-// decodeContent decodes a session's kept content into e, and reports
-// whether there was any that decoded.
-func decodeContent(data []byte, e *Event) bool {
-	return data != nil && json.Unmarshal(data, e) == nil
+// decodeContent decodes a session's kept content into e: it must be there,
+// decode, and be a session NewSchedule takes.
+func decodeContent(data []byte, e *Event) error {
+	switch err := json.Unmarshal(data, e); {
+	case data == nil:
+		return errors.New("no content kept")
+	case err != nil:
+		return err
+	case e.Start.IsZero() || e.Duration <= 0:
+		return errors.New("no start, or no duration")
+	}
+	return nil
 }
 
 // revisedSchedule is the schedule of src's conference with events, the

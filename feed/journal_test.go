@@ -727,9 +727,19 @@ func TestBoltJournalFormat1Pages(t *testing.T) {
 }
 
 // TestBoltJournalLostContent: the kept content of a cancelled session that
-// does not decode costs that session its cancelled entry, with an error
+// is unusable costs that session its cancelled entry, with an error
 // logged, and not the journal or the load.
 func TestBoltJournalLostContent(t *testing.T) {
+	for name, content := range map[string]string{
+		"not JSON":      "{not json",
+		"not a session": "{}",
+		"no duration":   `{"Start":"2024-04-10T08:00:00Z","Duration":-1}`,
+	} {
+		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) { testLostContent(t, content) })
+	}
+}
+
+func testLostContent(t *testing.T, content string) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	j := mustOpenBolt(t, path, JournalOptions{})
 	mustApply(t, j, miniSchedule(t), t1)
@@ -738,7 +748,7 @@ func TestBoltJournalLostContent(t *testing.T) {
 		t.Fatalf("%s is not cancelled to begin with", guidRemote)
 	}
 	j.Close()
-	spoilKey(t, path, func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketContents).Bucket([]byte("mini2024")) }, guidRemote)
+	putKey(t, path, func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketContents).Bucket([]byte("mini2024")) }, guidRemote, content)
 
 	var logs bytes.Buffer
 	reg := prometheus.NewRegistry()
@@ -783,12 +793,19 @@ func TestBoltJournalDamagedTwice(t *testing.T) {
 // bucket finds, with what is not JSON.
 func spoilKey(t *testing.T, path string, bucket func(tx *bolt.Tx) *bolt.Bucket, key string) {
 	t.Helper()
+	putKey(t, path, bucket, key, "{not json")
+}
+
+// putKey sets key, in the bucket of the bolt file at path that bucket
+// finds, to value.
+func putKey(t *testing.T, path string, bucket func(tx *bolt.Tx) *bolt.Bucket, key, value string) {
+	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.Update(func(tx *bolt.Tx) error { return bucket(tx).Put([]byte(key), []byte("{not json")) })
+	err = db.Update(func(tx *bolt.Tx) error { return bucket(tx).Put([]byte(key), []byte(value)) })
 	if err != nil {
 		t.Fatal(err)
 	}
