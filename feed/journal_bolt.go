@@ -148,6 +148,7 @@ func readBolt(path string) (*bolt.DB, error) {
 		if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: mmapSize()}); err != nil {
 			return err
 		}
+		db.AllocSize = allocSize
 		return db.View(readRecords)
 	})
 	if err != nil && db != nil {
@@ -259,16 +260,20 @@ func readRevisions(b *bolt.Bucket) (map[string]revision, error) {
 // mmapSize is the address space bbolt maps when it opens a journal: ample,
 // so that the first load of a large schedule, which writes every session,
 // does not remap the file at each doubling of its size, each time copying
-// out of the mapping every record the transaction holds. It is only address space: the file
-// grows with what is written. Except where bbolt grows the file to the
-// mapping (Windows) or address space is short (32 bits): there bbolt
-// chooses.
+// out of the mapping every record the transaction holds. Except where bbolt
+// grows the file to the mapping (Windows) or address space is short (32
+// bits): there bbolt chooses.
 func mmapSize() int {
 	if runtime.GOOS == "windows" || strconv.IntSize == 32 {
 		return 0
 	}
 	return 1 << 30
 }
+
+// allocSize is how much bbolt grows the file by, beyond what a commit
+// needs. Its default, 16 MiB, applies whenever the mapping is larger, as
+// mmapSize makes it: every journal, even an empty one, would take 16 MiB.
+const allocSize = 1 << 20
 
 // fileExists reports whether there is a file at path.
 func fileExists(path string) bool {

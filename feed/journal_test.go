@@ -776,6 +776,25 @@ func testLostContent(t *testing.T, content string) {
 	}
 }
 
+// TestBoltJournalSize: a small journal takes a small file, whatever
+// address space the journal maps.
+func TestBoltJournalSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	j := mustOpenBolt(t, path, JournalOptions{})
+	mustApply(t, j, workshop(t), t1)
+	if err := j.SaveSource("schedule.json", gzipBytes(fixtures.DyNN2022), t1); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() > 2<<20 {
+		t.Errorf("the workshop's journal takes %d bytes, want under 2 MiB", info.Size())
+	}
+}
+
 // TestBoltJournalDamagedTwice: a file damaged again, within the same
 // second, is moved aside beside the first, not over it.
 func TestBoltJournalDamagedTwice(t *testing.T) {
