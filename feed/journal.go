@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,6 +14,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -180,11 +182,12 @@ func newJournalMetric(reg prometheus.Registerer) *prometheus.CounterVec {
 func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (*Schedule, journalChanges, error) {
 	now = now.UTC().Truncate(time.Second) // RFC 5545 times have seconds
 	ch := journalChanges{writes: make(map[string]revision), contents: make(map[string][]byte)}
-	events, err := reviseLive(src, st, now, &ch)
+	latest := latestRecords(st.records)
+	events, err := reviseLive(src, st, latest, now, &ch)
 	if err != nil {
 		return nil, ch, err
 	}
-	cancelled := reviseVanished(src, st, now, keep, &ch)
+	cancelled := reviseVanished(src, st, latest, now, keep, &ch)
 	s, err := revisedSchedule(src, append(events, cancelled...))
 	if err != nil {
 		return nil, ch, err
@@ -193,9 +196,26 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 	return s, ch, nil
 }
 
+// latestRecords maps each GUID of records, in lower case, to the GUID of
+// the record of the same session with the highest SEQUENCE: a source may
+// change the case of a session's GUID, and NewSchedule takes GUIDs that
+// differ only in case for one session. Such a session has a record for
+// each case; the latest one goes on, the others are left behind.
+func latestRecords(records map[string]revision) map[string]string {
+	latest := make(map[string]string, len(records))
+	for guid, r := range records {
+		key := strings.ToLower(guid)
+		if g, ok := latest[key]; !ok || cmp.Or(cmp.Compare(r.Sequence, records[g].Sequence), strings.Compare(guid, g)) > 0 {
+			latest[key] = guid
+		}
+	}
+	return latest
+}
+
 // reviseLive returns the sessions of src with their revisions set, and
-// adds to ch the records that change and the counts of what did.
-func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChanges) ([]Event, error) {
+// adds to ch the records that change and the counts of what did. latest is
+// latestRecords(st.records).
+func reviseLive(src *Schedule, st journalState, latest map[string]string, now time.Time, ch *journalChanges) ([]Event, error) {
 	firstSeq, firstModified := 0, src.Updated
 	if !st.recovered.IsZero() {
 		firstSeq, firstModified = sequenceFloor(st.recovered), maxTime(src.Updated, st.recovered)
@@ -206,7 +226,8 @@ func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChange
 		if err != nil {
 			return nil, err
 		}
-		old, known := st.records[e.GUID]
+		guid, known := latest[strings.ToLower(e.GUID)]
+		old := st.records[guid]
 		r := old
 		r.Hash, r.Content = materialHash(e), contentHash(data)
 		switch {
@@ -216,7 +237,7 @@ func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChange
 		case !old.Removed.IsZero(): // back after a cancellation
 			r.Sequence, r.Modified, r.Removed, r.Expired = old.Sequence+1, now, time.Time{}, false
 			ch.restored++
-		case old.Hash != r.Hash:
+		case old.Hash != r.Hash, guid != e.GUID: // the UID changes with the GUID's case
 			r.Sequence, r.Modified = old.Sequence+1, now
 			ch.changed++
 		case old.Content != "" && old.Content != r.Content:
@@ -225,7 +246,7 @@ func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChange
 			r.Modified = now
 			ch.changed++
 		}
-		if !known || !r.equal(old) {
+		if !known || guid != e.GUID || !r.equal(old) {
 			ch.writes[e.GUID], ch.contents[e.GUID] = r, data
 		}
 		e.Sequence, e.Modified, e.Cancelled = r.Sequence, r.Modified, false
@@ -238,18 +259,25 @@ func reviseLive(src *Schedule, st journalState, now time.Time, ch *journalChange
 // are not in src and whose cancellation has not expired, in GUID order. It
 // cancels those that just vanished, expires those cancelled for at least
 // keep, and adds to ch the records that change and the counts of what did.
-func reviseVanished(src *Schedule, st journalState, now time.Time, keep time.Duration, ch *journalChanges) []Event {
-	live := make(map[string]bool, 3*len(src.Events)) // GUIDs, IDs and slugs of the source
+// A record a session left behind when its GUID changed case (see
+// latestRecords) expires with the session's cancellation.
+func reviseVanished(src *Schedule, st journalState, latest map[string]string, now time.Time, keep time.Duration, ch *journalChanges) []Event {
+	live := make(map[string]bool, 3*len(src.Events)) // GUIDs (in lower case), IDs and slugs of the source
 	for _, e := range src.Events {
-		live[e.GUID], live["id:"+e.ID], live["slug:"+e.Slug] = true, true, true
+		live[strings.ToLower(e.GUID)], live["id:"+e.ID], live["slug:"+e.Slug] = true, true, true
 	}
 	var events []Event
 	for _, guid := range slices.Sorted(maps.Keys(st.records)) {
 		old := st.records[guid]
-		if live[guid] || old.Expired {
+		if live[strings.ToLower(guid)] || old.Expired {
 			continue
 		}
 		r := old
+		if latest[strings.ToLower(guid)] != guid { // left behind
+			r.Expired = true
+			ch.writes[guid], ch.contents[guid] = r, nil
+			continue
+		}
 		if r.Removed.IsZero() {
 			r.Sequence, r.Modified, r.Removed = old.Sequence+1, now, now
 			ch.cancelled++
@@ -312,7 +340,7 @@ func revisedSchedule(src *Schedule, events []Event) (*Schedule, error) {
 	}
 	s, err := NewSchedule(src.Conference, events)
 	if err != nil {
-		return nil, fmt.Errorf("journal of %s: %w", src.Conference.Acronym, err)
+		return nil, err
 	}
 	s.Updated, s.Warnings = src.Updated, src.Warnings
 	s.Version = revisedVersion(src.Version, s)
@@ -498,7 +526,7 @@ func (j *MemoryJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (
 	st := journalState{records: records, content: func(guid string) []byte { return contents[guid] }, stamp: j.stamps[a]}
 	revised, ch, err := revise(s, st, now, j.opts.keep())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journal of %s: %w", a, err)
 	}
 	if records == nil {
 		records, contents = make(map[string]revision, len(ch.writes)), make(map[string][]byte, len(ch.contents))

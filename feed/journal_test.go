@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -533,6 +534,59 @@ func TestJournalComesBack(t *testing.T) {
 			}
 			if e := mustEvent(t, back, guidOpening); e.Sequence != 2 || e.Title != "Opening; welcome, everyone" {
 				t.Errorf("rename reverted: sequence %d, title %q", e.Sequence, e.Title)
+			}
+		})
+	}
+}
+
+// TestJournalGUIDCase: a source that changes the case of a session's GUID
+// gives the same session (NewSchedule takes GUIDs that differ only in case
+// for one): it is revised on, never both live and cancelled, and when it
+// leaves the schedule it is cancelled once.
+func TestJournalGUIDCase(t *testing.T) {
+	const lower, upper = "abcdef01-1111-4111-8111-111111111111", "ABCDEF01-1111-4111-8111-111111111111"
+	withGUID := func(version, guid string, keep bool) *Schedule {
+		return miniVersion(t, version, func(events []Event) []Event {
+			var out []Event
+			for _, e := range events {
+				if e.GUID == guidOpening {
+					if !keep {
+						continue
+					}
+					e.GUID = guid
+				}
+				out = append(out, e)
+			}
+			return out
+		})
+	}
+	for _, jc := range journalCases() {
+		t.Run(jc.name, func(t *testing.T) {
+			j := jc.open(t, JournalOptions{})
+			seq := -1
+			for i, step := range []struct {
+				version, guid string
+			}{{"v1", lower}, {"v2", upper}, {"v3", lower}} {
+				got := mustApply(t, j, withGUID(step.version, step.guid, true), t1.Add(time.Duration(i)*time.Hour))
+				e := mustEvent(t, got, step.guid)
+				if e.Cancelled || e.Sequence <= seq || hasCancelled(got) {
+					t.Errorf("%s, GUID %s: cancelled %v, sequence %d after %d, cancelled sessions %v", step.version, step.guid,
+						e.Cancelled, e.Sequence, seq, hasCancelled(got))
+				}
+				seq = e.Sequence
+				if jc.reopen != nil {
+					j = jc.reopen(t, j)
+				}
+			}
+			gone := mustApply(t, j, withGUID("v4", "", false), t2)
+			var cancelled []string
+			for _, e := range gone.Events {
+				if e.Cancelled {
+					cancelled = append(cancelled, fmt.Sprintf("%s (sequence %d)", e.GUID, e.Sequence))
+				}
+			}
+			if want := fmt.Sprintf("%s (sequence %d)", lower, seq+1); len(cancelled) != 1 || cancelled[0] != want {
+				t.Errorf("removed: cancelled %v, want %s", cancelled, want)
 			}
 		})
 	}
