@@ -333,7 +333,7 @@ func (r *Reloader) parseCopy(src *sourceState, gz []byte) (*Schedule, error) {
 	}
 	data, err := readAll(zr, r.opts.maxBytes())
 	if err != nil {
-		return nil, fmt.Errorf("the copy does not decompress: %w", err)
+		return nil, fmt.Errorf("reading the copy: %w", err)
 	}
 	return Parse(data, r.parseOptions(src))
 }
