@@ -197,19 +197,34 @@ func revise(src *Schedule, st journalState, now time.Time, keep time.Duration) (
 }
 
 // latestRecords maps each GUID of records, in lower case, to the GUID of
-// the record of the same session with the highest SEQUENCE: a source may
-// change the case of a session's GUID, and NewSchedule takes GUIDs that
-// differ only in case for one session. Such a session has a record for
-// each case; the latest one goes on, the others are left behind.
+// the session's record: NewSchedule takes GUIDs that differ only in case
+// for one session, and a source may change the case of a GUID. Journals
+// before that was seen to can hold a record for each case: the one that
+// goes on is the one not expired, then the one with the highest SEQUENCE;
+// the others are left behind.
 func latestRecords(records map[string]revision) map[string]string {
 	latest := make(map[string]string, len(records))
 	for guid, r := range records {
 		key := strings.ToLower(guid)
-		if g, ok := latest[key]; !ok || cmp.Or(cmp.Compare(r.Sequence, records[g].Sequence), strings.Compare(guid, g)) > 0 {
+		g, ok := latest[key]
+		if !ok {
+			latest[key] = guid
+			continue
+		}
+		o := records[g]
+		if cmp.Or(cmp.Compare(expiredRank(o), expiredRank(r)), cmp.Compare(r.Sequence, o.Sequence), strings.Compare(guid, g)) > 0 {
 			latest[key] = guid
 		}
 	}
 	return latest
+}
+
+// expiredRank orders records for latestRecords: expired ones last.
+func expiredRank(r revision) int {
+	if r.Expired {
+		return 1
+	}
+	return 0
 }
 
 // reviseLive returns the sessions of src with their revisions set, and
@@ -222,11 +237,17 @@ func reviseLive(src *Schedule, st journalState, latest map[string]string, now ti
 	}
 	events := make([]Event, 0, len(src.Events))
 	for _, e := range src.Events {
+		guid, known := latest[strings.ToLower(e.GUID)]
+		if known {
+			// A source may change the case of a GUID: the session keeps
+			// the case the journal first saw, so that its UID never
+			// changes.
+			e.GUID = guid
+		}
 		data, err := marshalEvent(e)
 		if err != nil {
 			return nil, err
 		}
-		guid, known := latest[strings.ToLower(e.GUID)]
 		old := st.records[guid]
 		r := old
 		r.Hash, r.Content = materialHash(e), contentHash(data)
@@ -237,7 +258,7 @@ func reviseLive(src *Schedule, st journalState, latest map[string]string, now ti
 		case !old.Removed.IsZero(): // back after a cancellation
 			r.Sequence, r.Modified, r.Removed, r.Expired = old.Sequence+1, now, time.Time{}, false
 			ch.restored++
-		case old.Hash != r.Hash, guid != e.GUID: // the UID changes with the GUID's case
+		case old.Hash != r.Hash:
 			r.Sequence, r.Modified = old.Sequence+1, now
 			ch.changed++
 		case old.Content != "" && old.Content != r.Content:
@@ -246,7 +267,7 @@ func reviseLive(src *Schedule, st journalState, latest map[string]string, now ti
 			r.Modified = now
 			ch.changed++
 		}
-		if !known || guid != e.GUID || !r.equal(old) {
+		if !known || !r.equal(old) {
 			ch.writes[e.GUID], ch.contents[e.GUID] = r, data
 		}
 		e.Sequence, e.Modified, e.Cancelled = r.Sequence, r.Modified, false

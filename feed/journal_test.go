@@ -541,8 +541,8 @@ func TestJournalComesBack(t *testing.T) {
 
 // TestJournalGUIDCase: a source that changes the case of a session's GUID
 // gives the same session (NewSchedule takes GUIDs that differ only in case
-// for one): it is revised on, never both live and cancelled, and when it
-// leaves the schedule it is cancelled once.
+// for one). It keeps the case the journal first saw, so its UID never
+// changes, and when it leaves the schedule it is cancelled once.
 func TestJournalGUIDCase(t *testing.T) {
 	const lower, upper = "abcdef01-1111-4111-8111-111111111111", "ABCDEF01-1111-4111-8111-111111111111"
 	withGUID := func(version, guid string, keep bool) *Schedule {
@@ -563,32 +563,75 @@ func TestJournalGUIDCase(t *testing.T) {
 	for _, jc := range journalCases() {
 		t.Run(jc.name, func(t *testing.T) {
 			j := jc.open(t, JournalOptions{})
-			seq := -1
 			for i, step := range []struct {
 				version, guid string
-			}{{"v1", lower}, {"v2", upper}, {"v3", lower}} {
+			}{{"v1", lower}, {"v2", upper}, {"v3", lower}, {"v4", upper}} {
 				got := mustApply(t, j, withGUID(step.version, step.guid, true), t1.Add(time.Duration(i)*time.Hour))
-				e := mustEvent(t, got, step.guid)
-				if e.Cancelled || e.Sequence <= seq || hasCancelled(got) {
-					t.Errorf("%s, GUID %s: cancelled %v, sequence %d after %d, cancelled sessions %v", step.version, step.guid,
-						e.Cancelled, e.Sequence, seq, hasCancelled(got))
+				if e := mustEvent(t, got, step.guid); e.GUID != lower || e.Cancelled || e.Sequence != 0 || hasCancelled(got) {
+					t.Errorf("%s, GUID %s: served as %s, cancelled %v, sequence %d, cancelled sessions %v; want %s, live, 0, none",
+						step.version, step.guid, e.GUID, e.Cancelled, e.Sequence, hasCancelled(got), lower)
 				}
-				seq = e.Sequence
 				if jc.reopen != nil {
 					j = jc.reopen(t, j)
 				}
 			}
-			gone := mustApply(t, j, withGUID("v4", "", false), t2)
+			gone := mustApply(t, j, withGUID("v5", "", false), t2)
 			var cancelled []string
 			for _, e := range gone.Events {
 				if e.Cancelled {
 					cancelled = append(cancelled, fmt.Sprintf("%s (sequence %d)", e.GUID, e.Sequence))
 				}
 			}
-			if want := fmt.Sprintf("%s (sequence %d)", lower, seq+1); len(cancelled) != 1 || cancelled[0] != want {
+			if want := lower + " (sequence 1)"; len(cancelled) != 1 || cancelled[0] != want {
 				t.Errorf("removed: cancelled %v, want %s", cancelled, want)
 			}
 		})
+	}
+}
+
+// TestJournalGUIDCaseLeftBehind: a journal from before GUIDs were taken in
+// any case can hold a record for each case: an expired one, and the one
+// that went on under a new case, cancelled now. The one that went on is
+// the session, whatever the SEQUENCEs; the expired one stays behind.
+func TestJournalGUIDCaseLeftBehind(t *testing.T) {
+	const lower, upper = "abcdef01-1111-4111-8111-111111111111", "ABCDEF01-1111-4111-8111-111111111111"
+	src := miniSchedule(t)
+	var content []byte
+	for _, e := range src.Events {
+		if e.GUID == guidOpening {
+			e.GUID = upper
+			content, _ = marshalEvent(e)
+		}
+	}
+	for _, seq := range []int{1, 2, 3} { // the expired record's SEQUENCE: below, equal, above
+		records := map[string]revision{
+			lower: {Hash: "h", Sequence: seq, Modified: t1, Removed: t1, Expired: true},
+			upper: {Hash: "h", Sequence: 2, Modified: t2, Removed: t2},
+		}
+		for _, e := range src.Events {
+			if e.GUID != guidOpening {
+				data, _ := marshalEvent(e)
+				records[e.GUID] = revision{Hash: materialHash(e), Content: contentHash(data), Modified: src.Updated}
+			}
+		}
+		st := journalState{records: records, content: func(guid string) []byte {
+			if guid == upper {
+				return content
+			}
+			return nil
+		}}
+		without := miniVersion(t, "v2", func(events []Event) []Event {
+			return slices.DeleteFunc(events, func(e Event) bool { return e.GUID == guidOpening })
+		})
+		got, ch, err := revise(without, st, t2.Add(time.Hour), DefaultKeepCancelled)
+		if err != nil {
+			t.Fatalf("expired record at sequence %d: %v", seq, err)
+		}
+		e, ok := got.Event(upper)
+		if !ok || e.GUID != upper || !e.Cancelled || e.Sequence != 2 || len(ch.writes) != 0 || len(ch.lost) != 0 {
+			t.Errorf("expired record at sequence %d: %s shown %v, cancelled %v, sequence %d, writes %v, lost %v; want %s cancelled at sequence 2, nothing written",
+				seq, e.GUID, ok, e.Cancelled, e.Sequence, slices.Collect(maps.Keys(ch.writes)), ch.lost, upper)
+		}
 	}
 }
 
