@@ -40,9 +40,10 @@ rps() {
   awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"
 }
 
-# All three servers run at once, pinned to CPU 0; only the one under load
-# does any work. Rounds alternate between them so that drift in the
-# machine's speed (it is shared) falls on all alike; medians are reported.
+# All the servers run at once, pinned to CPU 0; only the one under load
+# does any work. Rounds alternate between them, each starting with the
+# next, so that drift in the machine's speed (it is shared) falls on all
+# alike; medians are reported.
 rounds=${ROUNDS:-3}
 
 GOMAXPROCS=1 taskset -c 0 "$tmp/confcal" -addr 127.0.0.1:18080 -log-format json 2>/dev/null &
@@ -105,9 +106,12 @@ printf '\nfeed %s (%s bytes), %ss per run, %s rounds, %s connections, servers on
 printf '%-8s %10s %10s %10s %10s %14s %14s %14s\n' variant confcal baseline contract nginx confcal/base confcal/contr confcal/nginx
 for v in plain gzip 304; do
   declare -A got=() ratio=()
-  for _ in $(seq "$rounds"); do
+  for round in $(seq 0 $((rounds - 1))); do
+    # Each round starts with the next server, so that none always runs
+    # first (after an idle or a different load) or last.
+    k=$((round % ${#servers[@]}))
     declare -A r=()
-    for srv in "${servers[@]}"; do
+    for srv in "${servers[@]:k}" "${servers[@]:0:k}"; do
       case $v in
         plain) r[$srv]=$(rps "${url[$srv]}") ;;
         gzip) r[$srv]=$(rps "${url[$srv]}" "Accept-Encoding: gzip") ;;
