@@ -304,15 +304,12 @@ func reviseVanished(src *Schedule, st journalState, latest map[string]string, no
 			ch.cancelled++
 		}
 		var e Event
-		switch {
-		case now.Sub(r.Removed) >= keep:
+		if now.Sub(r.Removed) >= keep {
 			r.Expired = true
 			ch.expired++
-		default:
-			if err := decodeContent(st.content(guid), &e); err != nil {
-				r.Expired = true
-				ch.lost = append(ch.lost, guid+": "+err.Error())
-			}
+		} else if err := decodeContent(st.content(guid), &e); err != nil {
+			r.Expired = true
+			ch.lost = append(ch.lost, guid+": "+err.Error())
 		}
 		if !r.equal(old) {
 			ch.writes[guid] = r
@@ -338,12 +335,13 @@ func reviseVanished(src *Schedule, st journalState, latest map[string]string, no
 // decodeContent decodes a session's kept content into e: it must be there,
 // decode, and be a session NewSchedule takes.
 func decodeContent(data []byte, e *Event) error {
-	switch err := json.Unmarshal(data, e); {
-	case data == nil:
+	if data == nil {
 		return errors.New("no content kept")
-	case err != nil:
+	}
+	if err := json.Unmarshal(data, e); err != nil {
 		return err
-	case e.Start.IsZero() || e.Duration <= 0:
+	}
+	if e.Start.IsZero() || e.Duration <= 0 {
 		return errors.New("no start, or no duration")
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,8 +68,8 @@ var errNoChanges = errors.New("no changes")
 
 // OpenBoltJournal opens the journal at path, creating it if needed.
 //
-// A file that is not a readable journal (not bbolt, a bad checksum, a
-// record that does not decode) is moved aside to path.damaged-<time>, the
+// A file that is not a readable journal (not bbolt, a bad checksum, a page
+// bbolt cannot read, a revision or stamp that does not decode) is moved aside to path.damaged-<time>, the
 // recovery is logged as an error, and a fresh journal starts whose sessions
 // get a SEQUENCE from the clock (see sequenceFloor): higher than any the lost
 // journal gave, since clients ignore an update whose SEQUENCE is not. A file
@@ -145,7 +146,7 @@ func openBolt(path string) (*bolt.DB, error) {
 func readBolt(path string) (*bolt.DB, error) {
 	var db *bolt.DB
 	err := safely(func() (err error) {
-		if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: mmapSize()}); err != nil {
+		if db, err = openMapped(path, bolt.Open); err != nil {
 			return err
 		}
 		db.AllocSize = allocSize
@@ -260,14 +261,28 @@ func readRevisions(b *bolt.Bucket) (map[string]revision, error) {
 // mmapSize is the address space bbolt maps when it opens a journal: ample,
 // so that the first load of a large schedule, which writes every session,
 // does not remap the file at each doubling of its size, each time copying
-// out of the mapping every record the transaction holds. Except where bbolt
-// grows the file to the mapping (Windows) or address space is short (32
-// bits): there bbolt chooses.
+// out of the mapping every record the transaction holds. Only on 64-bit
+// Linux and macOS: elsewhere bbolt grows the file to the mapping
+// (Windows), syncs the whole mapping (OpenBSD), or address space is short
+// (32 bits), and bbolt chooses.
 func mmapSize() int {
-	if runtime.GOOS == "windows" || strconv.IntSize == 32 {
-		return 0
+	if (runtime.GOOS == "linux" || runtime.GOOS == "darwin") && strconv.IntSize == 64 {
+		return 1 << 30
 	}
-	return 1 << 30
+	return 0
+}
+
+// openMapped opens the bbolt file at path with open (bolt.Open), mapping
+// mmapSize; where address space is limited (ulimit -v) and that much is
+// not to be had, it lets bbolt map what the file needs.
+func openMapped(path string, open func(string, os.FileMode, *bolt.Options) (*bolt.DB, error)) (*bolt.DB, error) {
+	opts := &bolt.Options{Timeout: time.Second, InitialMmapSize: mmapSize()}
+	db, err := open(path, 0o600, opts)
+	if errors.Is(err, syscall.ENOMEM) && opts.InitialMmapSize > 0 {
+		opts.InitialMmapSize = 0
+		db, err = open(path, 0o600, opts)
+	}
+	return db, err
 }
 
 // allocSize is how much bbolt grows the file by, beyond what a commit
@@ -348,7 +363,8 @@ func (j *BoltJournal) Apply(ctx context.Context, s *Schedule, now time.Time) (re
 }
 
 // readState reads the journal of the conference acronym from tx: its
-// revisions and its stamp. A record that does not decode is
+// revisions and its stamp, and a reader of its sessions' contents, valid
+// as long as tx. A revision or stamp that does not decode is
 // errJournalDamaged.
 func (j *BoltJournal) readState(tx *bolt.Tx, acronym string) (journalState, error) {
 	contents := tx.Bucket(bucketContents).Bucket([]byte(acronym))

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,6 +155,37 @@ func journalCounts(t *testing.T, reg prometheus.Gatherer, acronym string) map[st
 		}
 	}
 	return got
+}
+
+// keptContents lists the GUIDs of the sessions of acronym whose content
+// the journal j keeps.
+func keptContents(t *testing.T, j Journal, acronym string) []string {
+	t.Helper()
+	var guids []string
+	switch j := j.(type) {
+	case *MemoryJournal:
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		guids = slices.Collect(maps.Keys(j.contents[acronym]))
+	case *BoltJournal:
+		err := j.db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketContents).Bucket([]byte(acronym))
+			if b == nil {
+				return nil
+			}
+			return b.ForEach(func(guid, _ []byte) error {
+				guids = append(guids, string(guid))
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("no contents of a %T", j)
+	}
+	slices.Sort(guids)
+	return guids
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -500,9 +532,15 @@ func TestJournalCancelledExpire(t *testing.T) {
 			if dropped.Version == v2.Version {
 				t.Error("dropping a cancelled session kept the Version: stale renders would be served")
 			}
+			if slices.Contains(keptContents(t, j, "mini2024"), guidRemote) {
+				t.Error("the content of a session whose cancellation expired is still kept")
+			}
 			back := mustApply(t, j, miniSchedule(t), t3.Add(keep))
 			if e := mustEvent(t, back, guidRemote); e.Cancelled || e.Sequence != 2 || !e.Modified.Equal(t3.Add(keep)) {
 				t.Errorf("session back after its cancellation expired: sequence %d, cancelled %v, modified %v", e.Sequence, e.Cancelled, e.Modified)
+			}
+			if got := keptContents(t, j, "mini2024"); len(got) != len(back.Events) {
+				t.Errorf("after the session came back, contents are kept for %v; want every session's", got)
 			}
 		})
 	}
@@ -586,6 +624,48 @@ func TestJournalGUIDCase(t *testing.T) {
 				t.Errorf("removed: cancelled %v, want %s", cancelled, want)
 			}
 		})
+	}
+}
+
+// TestJournalGUIDCaseTwoLive: a journal can hold a record for each case of a
+// GUID, both live (written when a case change took the new case's). When
+// the session leaves, it is cancelled once, as the latest record; the
+// other expires, unseen.
+func TestJournalGUIDCaseTwoLive(t *testing.T) {
+	const lower, upper = "abcdef01-1111-4111-8111-111111111111", "ABCDEF01-1111-4111-8111-111111111111"
+	src := miniSchedule(t)
+	records, contents := map[string]revision{}, map[string][]byte{}
+	for _, e := range src.Events {
+		if e.GUID == guidOpening {
+			for guid, seq := range map[string]int{lower: 1, upper: 0} {
+				e.GUID = guid
+				data, _ := marshalEvent(e)
+				records[guid], contents[guid] = revision{Hash: materialHash(e), Content: contentHash(data), Sequence: seq, Modified: t1}, data
+			}
+			continue
+		}
+		data, _ := marshalEvent(e)
+		records[e.GUID] = revision{Hash: materialHash(e), Content: contentHash(data), Modified: src.Updated}
+	}
+	st := journalState{records: records, content: func(guid string) []byte { return contents[guid] }}
+	without := miniVersion(t, "v2", func(events []Event) []Event {
+		return slices.DeleteFunc(events, func(e Event) bool { return e.GUID == guidOpening })
+	})
+	got, ch, err := revise(without, st, t2, DefaultKeepCancelled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cancelled []string
+	for _, e := range got.Events {
+		if e.Cancelled {
+			cancelled = append(cancelled, fmt.Sprintf("%s (sequence %d)", e.GUID, e.Sequence))
+		}
+	}
+	if want := lower + " (sequence 2)"; len(cancelled) != 1 || cancelled[0] != want {
+		t.Errorf("cancelled %v, want %s", cancelled, want)
+	}
+	if r, ok := ch.writes[upper]; !ok || !r.Expired || ch.contents[upper] != nil || ch.cancelled != 1 || ch.expired != 0 {
+		t.Errorf("the record left behind: written %v, expired %v; cancelled %d, expired %d; want it expired, unseen", ok, r.Expired, ch.cancelled, ch.expired)
 	}
 }
 
@@ -782,9 +862,20 @@ func TestBoltJournalFormat1Pages(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		meta, _ := tx.CreateBucket(bucketMeta)
-		meta.Put(keyFormat, []byte(journalFormat1))
-		confs, _ := tx.CreateBucket(bucketConferences)
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(keyFormat, []byte(journalFormat1)); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketStamps); err != nil {
+			return err
+		}
+		confs, err := tx.CreateBucket(bucketConferences)
+		if err != nil {
+			return err
+		}
 		b, err := confs.CreateBucket([]byte(s.Conference.Acronym))
 		if err != nil {
 			return err
@@ -794,14 +885,16 @@ func TestBoltJournalFormat1Pages(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			v, _ := json.Marshal(map[string]any{"hash": materialHash(e), "content": contentHash(data), "seq": 0,
+			v, err := json.Marshal(map[string]any{"hash": materialHash(e), "content": contentHash(data), "seq": 0,
 				"modified": s.Updated, "event": json.RawMessage(data)})
+			if err != nil {
+				return err
+			}
 			if err := b.Put([]byte(e.GUID), v); err != nil {
 				return err
 			}
 		}
-		_, err = tx.CreateBucket(bucketStamps)
-		return err
+		return nil
 	})
 	db.Close()
 	if err != nil {
@@ -810,10 +903,13 @@ func TestBoltJournalFormat1Pages(t *testing.T) {
 
 	j := mustOpenBolt(t, path, JournalOptions{})
 	var st bolt.BucketStats
-	j.db.View(func(tx *bolt.Tx) error {
+	err = j.db.View(func(tx *bolt.Tx) error {
 		st = tx.Bucket(bucketConferences).Bucket([]byte(s.Conference.Acronym)).Stats()
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st.KeyN != len(s.Events) || st.LeafInuse*2 < st.LeafAlloc {
 		t.Errorf("after the conversion, %d revisions use %d of the %d bytes of their pages; want all %d, in pages at least half full",
 			st.KeyN, st.LeafInuse, st.LeafAlloc, len(s.Events))
@@ -889,6 +985,30 @@ func TestBoltJournalSize(t *testing.T) {
 	}
 	if info.Size() > 2<<20 {
 		t.Errorf("the workshop's journal takes %d bytes, want under 2 MiB", info.Size())
+	}
+}
+
+// TestOpenMappedLimited: where the address space mmapSize asks for is not to
+// be had (ulimit -v), the journal opens all the same.
+func TestOpenMappedLimited(t *testing.T) {
+	if mmapSize() == 0 {
+		t.Skip("bbolt chooses the mapping on this platform")
+	}
+	var asked []int
+	limited := func(path string, mode os.FileMode, opts *bolt.Options) (*bolt.DB, error) {
+		asked = append(asked, opts.InitialMmapSize)
+		if opts.InitialMmapSize > 64<<20 {
+			return nil, syscall.ENOMEM
+		}
+		return bolt.Open(path, mode, opts)
+	}
+	db, err := openMapped(filepath.Join(t.TempDir(), "state.db"), limited)
+	if err != nil {
+		t.Fatalf("with the mapping refused: %v (asked for %v)", err, asked)
+	}
+	db.Close()
+	if len(asked) != 2 || asked[1] != 0 {
+		t.Errorf("asked for %v bytes of mapping; want mmapSize, then what the file needs", asked)
 	}
 }
 
