@@ -131,11 +131,11 @@ type journalChanges struct {
 // logs them, unless the sessions are only new.
 func (c journalChanges) report(ctx context.Context, logger *slog.Logger, m *prometheus.CounterVec, acronym string) {
 	if m != nil {
+		// Every kind is exported, at 0 until it happens: a series born at
+		// its first change would hide that change from increase().
 		for change, n := range map[string]int{"new": c.added, "changed": c.changed, "cancelled": c.cancelled,
 			"restored": c.restored, "expired": c.expired, "lost": len(c.lost)} {
-			if n > 0 {
-				m.WithLabelValues(acronym, change).Add(float64(n))
-			}
+			m.WithLabelValues(acronym, change).Add(float64(n))
 		}
 	}
 	if len(c.lost) > 0 {
