@@ -289,12 +289,12 @@ func reviseVanished(src *Schedule, st journalState, latest map[string]string, no
 	}
 	var events []Event
 	for _, guid := range slices.Sorted(maps.Keys(st.records)) {
-		old := st.records[guid]
-		if live[strings.ToLower(guid)] || old.Expired {
+		old, key := st.records[guid], strings.ToLower(guid)
+		if live[key] || old.Expired {
 			continue
 		}
 		r := old
-		if latest[strings.ToLower(guid)] != guid { // left behind
+		if latest[key] != guid { // left behind
 			r.Expired = true
 			ch.writes[guid], ch.contents[guid] = r, nil
 			continue

@@ -69,11 +69,12 @@ var errNoChanges = errors.New("no changes")
 // OpenBoltJournal opens the journal at path, creating it if needed.
 //
 // A file that is not a readable journal (not bbolt, a bad checksum, a page
-// bbolt cannot read, a revision or stamp that does not decode) is moved aside to path.damaged-<time>, the
-// recovery is logged as an error, and a fresh journal starts whose sessions
-// get a SEQUENCE from the clock (see sequenceFloor): higher than any the lost
-// journal gave, since clients ignore an update whose SEQUENCE is not. A file
-// locked by another process is an error, not damage.
+// bbolt cannot read, a revision or stamp that does not decode) is moved
+// aside to path.damaged-<time>, the recovery is logged as an error, and a
+// fresh journal starts whose sessions get a SEQUENCE from the clock (see
+// sequenceFloor): higher than any the lost journal gave, since clients
+// ignore an update whose SEQUENCE is not. A file locked by another process
+// is an error, not damage.
 func OpenBoltJournal(path string, opts JournalOptions) (*BoltJournal, error) {
 	db, err := openBolt(path)
 	if errors.Is(err, errJournalDamaged) {
