@@ -578,12 +578,50 @@ func TestJournalComesBack(t *testing.T) {
 	}
 }
 
+// The opening session's GUID in two cases, for the tests of GUIDs that
+// change case.
+const (
+	guidLower = "abcdef01-1111-4111-8111-111111111111"
+	guidUpper = "ABCDEF01-1111-4111-8111-111111111111"
+)
+
+// cancelledOf lists the cancelled sessions of s as "GUID (sequence N)".
+func cancelledOf(s *Schedule) []string {
+	var cancelled []string
+	for _, e := range s.Events {
+		if e.Cancelled {
+			cancelled = append(cancelled, fmt.Sprintf("%s (sequence %d)", e.GUID, e.Sequence))
+		}
+	}
+	return cancelled
+}
+
+// withoutOpening is the mini schedule without its opening session.
+func withoutOpening(t *testing.T) *Schedule {
+	return miniVersion(t, "v2", func(events []Event) []Event {
+		return slices.DeleteFunc(events, func(e Event) bool { return e.GUID == guidOpening })
+	})
+}
+
+// miniRecords are the journal records of the mini schedule's sessions as a
+// first load writes them, but for the opening session; each content is
+// added to contents.
+func miniRecords(src *Schedule, contents map[string][]byte) map[string]revision {
+	records := map[string]revision{}
+	for _, e := range src.Events {
+		if e.GUID != guidOpening {
+			data, _ := marshalEvent(e)
+			records[e.GUID], contents[e.GUID] = revision{Hash: materialHash(e), Content: contentHash(data), Modified: src.Updated}, data
+		}
+	}
+	return records
+}
+
 // TestJournalGUIDCase: a source that changes the case of a session's GUID
 // gives the same session (NewSchedule takes GUIDs that differ only in case
 // for one). It keeps the case the journal first saw, so its UID never
 // changes, and when it leaves the schedule it is cancelled once.
 func TestJournalGUIDCase(t *testing.T) {
-	const lower, upper = "abcdef01-1111-4111-8111-111111111111", "ABCDEF01-1111-4111-8111-111111111111"
 	withGUID := func(version, guid string, keep bool) *Schedule {
 		return miniVersion(t, version, func(events []Event) []Event {
 			var out []Event
@@ -604,24 +642,19 @@ func TestJournalGUIDCase(t *testing.T) {
 			j := jc.open(t, JournalOptions{})
 			for i, step := range []struct {
 				version, guid string
-			}{{"v1", lower}, {"v2", upper}, {"v3", lower}, {"v4", upper}} {
+			}{{"v1", guidLower}, {"v2", guidUpper}, {"v3", guidLower}, {"v4", guidUpper}} {
 				got := mustApply(t, j, withGUID(step.version, step.guid, true), t1.Add(time.Duration(i)*time.Hour))
-				if e := mustEvent(t, got, step.guid); e.GUID != lower || e.Cancelled || e.Sequence != 0 || hasCancelled(got) {
+				if e := mustEvent(t, got, step.guid); e.GUID != guidLower || e.Cancelled || e.Sequence != 0 || hasCancelled(got) {
 					t.Errorf("%s, GUID %s: served as %s, cancelled %v, sequence %d, cancelled sessions %v; want %s, live, 0, none",
-						step.version, step.guid, e.GUID, e.Cancelled, e.Sequence, hasCancelled(got), lower)
+						step.version, step.guid, e.GUID, e.Cancelled, e.Sequence, hasCancelled(got), guidLower)
 				}
 				if jc.reopen != nil {
 					j = jc.reopen(t, j)
 				}
 			}
 			gone := mustApply(t, j, withGUID("v5", "", false), t2)
-			var cancelled []string
-			for _, e := range gone.Events {
-				if e.Cancelled {
-					cancelled = append(cancelled, fmt.Sprintf("%s (sequence %d)", e.GUID, e.Sequence))
-				}
-			}
-			if want := lower + " (sequence 1)"; len(cancelled) != 1 || cancelled[0] != want {
+			cancelled := cancelledOf(gone)
+			if want := guidLower + " (sequence 1)"; len(cancelled) != 1 || cancelled[0] != want {
 				t.Errorf("removed: cancelled %v, want %s", cancelled, want)
 			}
 		})
@@ -633,39 +666,25 @@ func TestJournalGUIDCase(t *testing.T) {
 // the session leaves, it is cancelled once, as the latest record; the
 // other expires, unseen.
 func TestJournalGUIDCaseTwoLive(t *testing.T) {
-	const lower, upper = "abcdef01-1111-4111-8111-111111111111", "ABCDEF01-1111-4111-8111-111111111111"
 	src := miniSchedule(t)
-	records, contents := map[string]revision{}, map[string][]byte{}
-	for _, e := range src.Events {
-		if e.GUID == guidOpening {
-			for guid, seq := range map[string]int{lower: 1, upper: 0} {
-				e.GUID = guid
-				data, _ := marshalEvent(e)
-				records[guid], contents[guid] = revision{Hash: materialHash(e), Content: contentHash(data), Sequence: seq, Modified: t1}, data
-			}
-			continue
-		}
-		data, _ := marshalEvent(e)
-		records[e.GUID] = revision{Hash: materialHash(e), Content: contentHash(data), Modified: src.Updated}
+	contents := map[string][]byte{}
+	records := miniRecords(src, contents)
+	opening := mustEvent(t, src, guidOpening)
+	for guid, seq := range map[string]int{guidLower: 1, guidUpper: 0} {
+		opening.GUID = guid
+		data, _ := marshalEvent(opening)
+		records[guid], contents[guid] = revision{Hash: materialHash(opening), Content: contentHash(data), Sequence: seq, Modified: t1}, data
 	}
 	st := journalState{records: records, content: func(guid string) []byte { return contents[guid] }}
-	without := miniVersion(t, "v2", func(events []Event) []Event {
-		return slices.DeleteFunc(events, func(e Event) bool { return e.GUID == guidOpening })
-	})
-	got, ch, err := revise(without, st, t2, DefaultKeepCancelled)
+	got, ch, err := revise(withoutOpening(t), st, t2, DefaultKeepCancelled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cancelled []string
-	for _, e := range got.Events {
-		if e.Cancelled {
-			cancelled = append(cancelled, fmt.Sprintf("%s (sequence %d)", e.GUID, e.Sequence))
-		}
-	}
-	if want := lower + " (sequence 2)"; len(cancelled) != 1 || cancelled[0] != want {
+	cancelled := cancelledOf(got)
+	if want := guidLower + " (sequence 2)"; len(cancelled) != 1 || cancelled[0] != want {
 		t.Errorf("cancelled %v, want %s", cancelled, want)
 	}
-	if r, ok := ch.writes[upper]; !ok || !r.Expired || ch.contents[upper] != nil || ch.cancelled != 1 || ch.expired != 0 {
+	if r, ok := ch.writes[guidUpper]; !ok || !r.Expired || ch.contents[guidUpper] != nil || ch.cancelled != 1 || ch.expired != 0 {
 		t.Errorf("the record left behind: written %v, expired %v; cancelled %d, expired %d; want it expired, unseen", ok, r.Expired, ch.cancelled, ch.expired)
 	}
 }
@@ -675,43 +694,24 @@ func TestJournalGUIDCaseTwoLive(t *testing.T) {
 // that went on under a new case, cancelled now. The one that went on is
 // the session, whatever the SEQUENCEs; the expired one stays behind.
 func TestJournalGUIDCaseLeftBehind(t *testing.T) {
-	const lower, upper = "abcdef01-1111-4111-8111-111111111111", "ABCDEF01-1111-4111-8111-111111111111"
 	src := miniSchedule(t)
-	var content []byte
-	for _, e := range src.Events {
-		if e.GUID == guidOpening {
-			e.GUID = upper
-			content, _ = marshalEvent(e)
-		}
-	}
+	opening := mustEvent(t, src, guidOpening)
+	opening.GUID = guidUpper
+	content, _ := marshalEvent(opening)
 	for _, seq := range []int{1, 2, 3} { // the expired record's SEQUENCE: below, equal, above
-		records := map[string]revision{
-			lower: {Hash: "h", Sequence: seq, Modified: t1, Removed: t1, Expired: true},
-			upper: {Hash: "h", Sequence: 2, Modified: t2, Removed: t2},
-		}
-		for _, e := range src.Events {
-			if e.GUID != guidOpening {
-				data, _ := marshalEvent(e)
-				records[e.GUID] = revision{Hash: materialHash(e), Content: contentHash(data), Modified: src.Updated}
-			}
-		}
-		st := journalState{records: records, content: func(guid string) []byte {
-			if guid == upper {
-				return content
-			}
-			return nil
-		}}
-		without := miniVersion(t, "v2", func(events []Event) []Event {
-			return slices.DeleteFunc(events, func(e Event) bool { return e.GUID == guidOpening })
-		})
-		got, ch, err := revise(without, st, t2.Add(time.Hour), DefaultKeepCancelled)
+		contents := map[string][]byte{guidUpper: content}
+		records := miniRecords(src, contents)
+		records[guidLower] = revision{Hash: "h", Sequence: seq, Modified: t1, Removed: t1, Expired: true}
+		records[guidUpper] = revision{Hash: "h", Sequence: 2, Modified: t2, Removed: t2}
+		st := journalState{records: records, content: func(guid string) []byte { return contents[guid] }}
+		got, ch, err := revise(withoutOpening(t), st, t2.Add(time.Hour), DefaultKeepCancelled)
 		if err != nil {
 			t.Fatalf("expired record at sequence %d: %v", seq, err)
 		}
-		e, ok := got.Event(upper)
-		if !ok || e.GUID != upper || !e.Cancelled || e.Sequence != 2 || len(ch.writes) != 0 || len(ch.lost) != 0 {
+		e, ok := got.Event(guidUpper)
+		if !ok || e.GUID != guidUpper || !e.Cancelled || e.Sequence != 2 || len(ch.writes) != 0 || len(ch.lost) != 0 {
 			t.Errorf("expired record at sequence %d: %s shown %v, cancelled %v, sequence %d, writes %v, lost %v; want %s cancelled at sequence 2, nothing written",
-				seq, e.GUID, ok, e.Cancelled, e.Sequence, slices.Collect(maps.Keys(ch.writes)), ch.lost, upper)
+				seq, e.GUID, ok, e.Cancelled, e.Sequence, slices.Collect(maps.Keys(ch.writes)), ch.lost, guidUpper)
 		}
 	}
 }
