@@ -144,20 +144,36 @@ func openBolt(path string) (*bolt.DB, error) {
 // readBolt opens path and decodes every record, turning what bbolt does
 // on pages it cannot make sense of (a panic, a memory fault) into
 // errJournalDamaged.
+//
+// The records are read through a handle of their own, closed before the
+// journal's is opened: closing unmaps every page the reading touched,
+// most of them contents that a load never reads, which would otherwise
+// stay resident for as long as the process runs.
 func readBolt(path string) (*bolt.DB, error) {
 	var db *bolt.DB
 	err := safely(func() (err error) {
 		if db, err = openMapped(path, bolt.Open); err != nil {
 			return err
 		}
-		db.AllocSize = allocSize
 		return db.View(readRecords)
 	})
-	if err != nil && db != nil {
-		db.Close()
+	if db != nil {
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
-	return db, err
+	err = safely(func() (err error) {
+		db, err = openMapped(path, bolt.Open)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.AllocSize = allocSize
+	return db, nil
 }
 
 // readRecords decodes every stamp and revision of tx, so that damage shows
