@@ -292,8 +292,27 @@ func mmapSize() int {
 // openMapped opens the bbolt file at path with open (bolt.Open), mapping
 // mmapSize; where address space is limited (ulimit -v) and that much is
 // not to be had, it lets bbolt map what the file needs.
+//
+// bbolt panics on some damage as it opens (a freelist page that is none),
+// before it returns a DB to close: the file it opened is closed here, so
+// that neither it nor its lock outlives the panic.
 func openMapped(path string, open func(string, os.FileMode, *bolt.Options) (*bolt.DB, error)) (*bolt.DB, error) {
-	opts := &bolt.Options{Timeout: time.Second, InitialMmapSize: mmapSize()}
+	var file *os.File
+	opts := &bolt.Options{Timeout: time.Second, InitialMmapSize: mmapSize(),
+		OpenFile: func(name string, flag int, perm os.FileMode) (f *os.File, err error) {
+			f, err = os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if file != nil {
+				file.Close()
+			}
+			panic(p)
+		}
+	}()
 	db, err := open(path, 0o600, opts)
 	if errors.Is(err, syscall.ENOMEM) && opts.InitialMmapSize > 0 {
 		opts.InitialMmapSize = 0

@@ -3,9 +3,11 @@ package feed
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"maps"
@@ -760,6 +762,18 @@ func TestBoltJournalDamaged(t *testing.T) {
 			}
 			writeFile(t, path, data)
 		},
+		// Meta pages that check out but name the root bucket's page as
+		// the freelist: bbolt panics as it opens, before returning a DB.
+		"freelist": func(t *testing.T, path string) {
+			data := readFile(t, path)
+			for _, meta := range [][]byte{data[16:4096], data[4096+16 : 2*4096]} {
+				copy(meta[32:40], meta[16:24]) // freelist page = root page
+				h := fnv.New64a()
+				h.Write(meta[:56])
+				binary.LittleEndian.PutUint64(meta[56:64], h.Sum64())
+			}
+			writeFile(t, path, data)
+		},
 	}
 	for name, spoil := range damage {
 		t.Run(name, func(t *testing.T) {
@@ -776,6 +790,9 @@ func TestBoltJournalDamaged(t *testing.T) {
 			aside, _ := filepath.Glob(path + ".damaged-*")
 			if len(aside) != 1 {
 				t.Errorf("damaged file not moved aside: %v", aside)
+			}
+			if held := openFiles(t, path+".damaged-"); len(held) > 0 {
+				t.Errorf("the damaged file is still open, and locked: %v", held)
 			}
 			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "JOURNAL DAMAGED") {
 				t.Errorf("recovery not logged loudly: %s", logs.String())
@@ -801,6 +818,23 @@ func TestBoltJournalDamaged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openFiles lists the files this process holds open whose paths start
+// with prefix; where /proc/self/fd is not to be read, none.
+func openFiles(t *testing.T, prefix string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return nil
+	}
+	var open []string
+	for _, fd := range fds {
+		if name, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(name, prefix) {
+			open = append(open, name)
+		}
+	}
+	return open
 }
 
 // TestBoltJournalFormat1: a journal file in format 1, which kept each
