@@ -87,7 +87,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	var schedules stringList
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
-	fs.Var(&schedules, "schedule", "schedule to serve: a file path or http(s) URL of a frab/c3voc schedule.json or frab schedule.xml; repeat for several conferences (env: space-separated); default: the embedded DyNN workshop")
+	fs.Var(&schedules, "schedule", "schedule to serve: a file path or http(s) URL of a schedule.json or schedule.xml as pretalx, frab, c3voc or pentabarf export them; repeat for several conferences (env: space-separated); default: the embedded DyNN workshop")
 	fs.Func("schedule-tz", "IANA zone of schedules that name none (legacy pentabarf XML)", func(v string) error {
 		// Checked here, not when a schedule needs it: a schedule that names
 		// its own zone would never reveal a typo until one that does not.
@@ -100,7 +100,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Int64Var(&c.maxBytes, "schedule-max-bytes", feed.DefaultMaxBytes, "largest schedule to read, in bytes")
 	fs.StringVar(&c.baseURL, "base-url", "", "public URL of the service, for links in feeds (default: from each request)")
 	fs.DurationVar(&c.refresh, "refresh", feed.DefaultRefresh, "polling interval suggested to calendar clients")
-	fs.DurationVar(&c.maxAge, "max-age", feed.DefaultMaxAge, "Cache-Control max-age of feeds, for CDNs")
+	fs.DurationVar(&c.maxAge, "max-age", feed.DefaultMaxAge, "Cache-Control max-age of feeds, /schedule.json, the page and /embed, for clients and CDNs")
 	fs.Int64Var(&c.cacheBytes, "cache-bytes", feed.DefaultCacheBytes, "byte budget of the render cache")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&c.accessLog, "access-log", true, "log a line per request (method, route, status, bytes, duration, client family, masked address)")

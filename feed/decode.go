@@ -30,7 +30,7 @@ var (
 	ErrEmpty = errors.New("empty schedule")
 	// ErrNoTimeZone means neither the schedule nor the options name the
 	// conference's zone; legacy pentabarf files (FOSDEM) have none.
-	ErrNoTimeZone = errors.New("schedule has no time_zone_name: pass the venue's IANA zone with -schedule-tz (ParseOptions.TimeZone), e.g. Europe/Brussels")
+	ErrNoTimeZone = errors.New("schedule has no time_zone_name: give the venue's IANA zone with -schedule-tz, e.g. Europe/Brussels")
 	// ErrTooLarge means the source is larger than the size limit.
 	ErrTooLarge = errors.New("schedule too large")
 )
