@@ -163,8 +163,9 @@ type decoder struct {
 	// Offsets that disagree with the zone tend to affect every event of a
 	// file alike, and so do durations that disagree with the end an event
 	// also has, and zero-length events (markers such as "doors open"): each
-	// is reported once, with a count.
-	offsets, ends, zeros repeated
+	// is reported once, with a count; so are links that are not web
+	// addresses, which an export gives alike.
+	offsets, ends, zeros, links repeated
 }
 
 // repeated is a warning that many events of a file may give alike: the
@@ -376,8 +377,13 @@ func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[
 		Language:    r.language,
 		Abstract:    plainText(r.abstract),
 		Description: plainText(r.description),
-		URL:         r.url,
+		URL:         webURL(strings.TrimSpace(r.url)),
 		Speakers:    r.speakers,
+	}
+	if e.URL == "" && strings.TrimSpace(r.url) != "" {
+		d.links.add(func() string {
+			return fmt.Sprintf("%s: %s is not an http(s) address; left out", r.field("url").path, quoteShort(r.url))
+		})
 	}
 	e.Online = online[e.Room]
 	if r.track != "" {
@@ -505,9 +511,14 @@ func describe(r *rawEvent) string {
 
 // finish checks the whole schedule, builds it and stamps it.
 func (d *decoder) finish(data []byte, r result) (*Schedule, error) {
-	for _, w := range []repeated{d.offsets, d.ends, d.zeros} {
+	for _, w := range []repeated{d.offsets, d.ends, d.zeros, d.links} {
 		if w.count > 0 {
 			d.warnf("", "%s", w)
+		}
+	}
+	if u := strings.TrimSpace(r.conf.URL); u != "" {
+		if r.conf.URL = webURL(u); r.conf.URL == "" {
+			d.warnf("", "the conference's url %s is not an http(s) address; left out", quoteShort(u))
 		}
 	}
 	if len(r.events) == 0 {
@@ -788,6 +799,19 @@ func (d *decoder) acronym(acronym, title string, at place) (string, error) {
 		return s, nil
 	}
 	return "", at.errorf(errors.New("the conference has neither an acronym nor a title"))
+}
+
+// quoteShort is s quoted as Go does, control characters escaped, cut to
+// its first 100 bytes: for warnings about text from a schedule.
+func quoteShort(s string) string {
+	if len(s) > 100 {
+		cut := 100
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // firstNonBlank returns the first of values that is not empty after

@@ -1113,3 +1113,72 @@ func TestParseXMLMarkup(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileURLs: a schedule's URLs are text from its source. One that is
+// no web address (a line break in it, another scheme) is left out with a
+// warning, and no value, whatever a Schedule holds, reaches a feed with a
+// line break: it would end the property and add others, to the calendar
+// of every subscriber.
+func TestHostileURLs(t *testing.T) {
+	const inject = "https://x.example/t\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:injected\r\nX-INJ:1"
+	jsonURL, _ := json.Marshal(inject)
+	xmlURL := strings.NewReplacer("\r", "&#13;", "\n", "&#10;").Replace(inject)
+	okJSON := strings.Replace(okJSON, "DURATION", "01:00", 1)
+	okXML := strings.NewReplacer("DURATION", "00:30", "TZ", "<time_zone_name>Europe/Brussels</time_zone_name>").Replace(okXML)
+	for _, tc := range []struct {
+		name, in string
+		warning  string
+	}{
+		{"json event", strings.Replace(okJSON, `"title": "One"`, `"title": "One", "url": `+string(jsonURL), 1),
+			`schedule.conference.days[0].rooms["Hall A"][0].url: "https://x.example/t\r\nEND:VEVENT`},
+		{"json event, lone CR", strings.Replace(okJSON, `"title": "One"`, `"title": "One", "url": "https://x.example/t\rX-INJ:1"`, 1),
+			`is not an http(s) address`},
+		{"json event, javascript", strings.Replace(okJSON, `"title": "One"`, `"title": "One", "url": "javascript:alert(1)"`, 1),
+			`"javascript:alert(1)" is not an http(s) address; left out`},
+		{"json conference", strings.Replace(okJSON, `"title": "Demo"`, `"title": "Demo", "url": `+string(jsonURL), 1),
+			`the conference's url "https://x.example/t\r\nEND:VEVENT`},
+		{"xml event", strings.Replace(okXML, "<title>One</title>", "<title>One</title><url>"+xmlURL+"</url>", 1),
+			`is not an http(s) address; left out`},
+		{"xml conference", strings.Replace(okXML, "<title>Demo</title>", "<title>Demo</title><url>"+xmlURL+"</url>", 1),
+			`the conference's url "https://x.example/t\r\nEND:VEVENT`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse([]byte(tc.in), ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(s.Warnings, func(w string) bool { return strings.Contains(w, tc.warning) }) {
+				t.Errorf("no warning with %q in %q", tc.warning, s.Warnings)
+			}
+			if s.Conference.URL != "" || s.Events[0].URL != "" {
+				t.Errorf("kept: conference %q, event %q", s.Conference.URL, s.Events[0].URL)
+			}
+			checkNoInjection(t, s)
+		})
+	}
+	t.Run("schedule built in code", func(t *testing.T) {
+		s := miniSchedule(t)
+		conf, events := s.Conference, slices.Clone(s.Events)
+		conf.URL, events[0].URL = inject, inject
+		built, err := NewSchedule(conf, events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkNoInjection(t, built)
+	})
+}
+
+// checkNoInjection renders every session of s and checks that the feed
+// holds exactly those sessions, and nothing of the injected text as a line.
+func checkNoInjection(t *testing.T, s *Schedule) {
+	t.Helper()
+	data := renderFeed(t, s, Filter{})
+	if n := bytes.Count(data, []byte("BEGIN:VEVENT\r\n")); n != len(s.Events) {
+		t.Errorf("%d VEVENTs for %d sessions", n, len(s.Events))
+	}
+	for _, line := range strings.Split(string(data), "\r\n") {
+		if strings.HasPrefix(line, "UID:injected") || strings.HasPrefix(line, "X-INJ") {
+			t.Errorf("injected line %q in\n%s", line, data)
+		}
+	}
+}

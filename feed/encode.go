@@ -139,7 +139,7 @@ func (e *encoder) property(p *ics.BaseProperty) {
 	if isText(p) {
 		b = appendText(b, p.Value)
 	} else {
-		b = append(b, p.Value...)
+		b = appendRaw(b, p.Value)
 	}
 	e.buf = b
 	e.fold(b)
@@ -232,6 +232,20 @@ var textSpecial = func() (t [256]bool) {
 	t[0x7f], t['\\'], t[';'], t[','] = true, true, true, true
 	return t
 }()
+
+// appendRaw appends a value that is not TEXT (a URI, a time, a number)
+// as it is, but for control characters: no such value has any, and a line
+// break would end the property and start another. They are dropped.
+func appendRaw(b []byte, v string) []byte {
+	start := 0
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			b = append(b, v[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(b, v[start:]...)
+}
 
 // appendParamValue writes a parameter value, quoted when it contains a
 // character that would end it (RFC 5545 §3.2). A double quote cannot appear

@@ -534,16 +534,6 @@ func laterDays(e Event, loc *time.Location) string {
 	return ""
 }
 
-// webURL is u if it is a web page's address (http or https), else "": the
-// schedule's source may give any URL, and the page links web pages only.
-func webURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
-		return ""
-	}
-	return u
-}
-
 // embedSnippet is the HTML that frames the embed view at src, as
 // organizers paste it into their websites (app.js writes the same).
 func embedSnippet(src, title string) string {

@@ -10,11 +10,13 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -439,3 +441,19 @@ func (s *Schedule) Event(key string) (Event, bool) {
 // Span returns the first start and the last end of the schedule's events;
 // both are zero when there are none.
 func (s *Schedule) Span() (first, last time.Time) { return span(s.Events) }
+
+// webURL is u if it is a web page's address (absolute http or https, with
+// no space or control character in it), else "". A schedule's source may
+// give any text as a URL: a line break in one would end the property of a
+// feed and start others, in the calendar of every subscriber, and other
+// schemes (javascript:, data:) are not for links.
+func webURL(u string) string {
+	if strings.ContainsFunc(u, func(r rune) bool { return r <= ' ' || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return ""
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
+		return ""
+	}
+	return u
+}

@@ -255,3 +255,19 @@ func TestSpeakerSlugsStayWithNamesakes(t *testing.T) {
 		t.Errorf("slugs before %v, after %v", before, after)
 	}
 }
+
+func TestWebURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://mini.example.org/talk/1": true, "http://example.org": true, "HTTPS://example.org/": true,
+		"https://example.org/a?b=c,d;e": true, "https://example.org/ünï": true,
+		"javascript:alert(1)": false, "JavaScript:alert(1)": false, "data:text/html,hi": false, "mailto:a@example.org": false,
+		"/talk/1": false, "example.org/talk": false, "https:talk": false, "": false, "http://[::1": false,
+		"https://example.org/\r\nEND:VEVENT": false, "https://example.org/\rX-INJ:1": false, "https://example.org/\nX": false,
+		"https://example.org/a\x00b": false, "https://example.org/a\tb": false, "https://example.org/a b": false,
+		"https://example.org/a\u2028b": false, "https://example.org/a\u0085b": false, "https://example.org/a\x7fb": false,
+	} {
+		if got := webURL(u); (got != "") != want {
+			t.Errorf("webURL(%q) = %q", u, got)
+		}
+	}
+}
