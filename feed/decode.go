@@ -153,6 +153,11 @@ type result struct {
 	start   string // the conference's start date, if given
 }
 
+// maxKeyLen bounds a GUID and an acronym, in bytes. They key the change
+// journal, whose file takes keys of 32 KiB at most, and name sessions and
+// conferences in UIDs and URLs; real ones are UUIDs and short names.
+const maxKeyLen = 1024
+
 // decoder holds what both formats share while decoding: options, warnings
 // and the checks that need the whole schedule (unique GUIDs).
 type decoder struct {
@@ -392,6 +397,9 @@ func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[
 
 	if e.GUID == "" {
 		return Event{}, r.field("guid").errorf(fmt.Errorf("event %s has no guid", describe(r)))
+	}
+	if len(e.GUID) > maxKeyLen {
+		return Event{}, r.field("guid").errorf(fmt.Errorf("event %s has a guid of %d bytes; at most %d", describe(r), len(e.GUID), maxKeyLen))
 	}
 	if first, dup := d.guids[e.GUID]; dup {
 		return Event{}, r.field("guid").errorf(fmt.Errorf("duplicate guid %s (first used at %s)", e.GUID, first))
@@ -787,6 +795,9 @@ func lineColumn(data []byte, offset int64) (line, column int) {
 // derived from the title: the service needs one for its URLs.
 func (d *decoder) acronym(acronym, title string, at place) (string, error) {
 	acronym = strings.TrimSpace(acronym)
+	if len(acronym) > maxKeyLen {
+		return "", at.errorf(fmt.Errorf("an acronym of %d bytes; at most %d", len(acronym), maxKeyLen))
+	}
 	if acronym != "" {
 		return acronym, nil
 	}
