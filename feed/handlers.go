@@ -21,9 +21,11 @@ import (
 // the requested zone. /tracks/{track}.ics and /speakers/{speaker}.ics are
 // the same feed with the filter in the path.
 //
-// Calendar clients poll the same URL over and over, so the render cache is
-// keyed by the request as sent: a poll costs a lookup, not a parse. Other
-// spellings of the same feed render to the same bytes under their own key.
+// The render cache is keyed by the feed's canonical URL, so every spelling
+// of a feed (a name for a slug, a parameter links pick up) shares one
+// variant. Calendar clients poll the same URL over and over: one that
+// served a feed is answered before routing (see polled), without this
+// parse.
 func (s *server) handleFeed() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sched, prefix, err := s.schedule(r)
@@ -31,14 +33,14 @@ func (s *server) handleFeed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		base := s.baseURL(r)
-		key := feedKey(sched, base, r)
+		q, err := feedRequest(sched, r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		source := s.baseURL(r) + prefix + FeedURL(sched, q)
+		key := sched.Conference.Acronym + "\x00" + sched.Version + "\x00" + source
 		body, err := s.cache.get(key, func() (*rendered, error) {
-			q, err := feedRequest(sched, r)
-			if err != nil {
-				return nil, err
-			}
-			source := base + prefix + FeedURL(sched, q)
 			out, err := s.render(sched, sched.Select(q.Filter), View{
 				Name: sched.Name(q.Filter), Zone: q.Zone, Alarm: q.Alarm, Source: source, Refresh: s.opts.Refresh,
 			})
@@ -57,13 +59,6 @@ func (s *server) handleFeed() http.Handler {
 		s.countFeed(sched, body, r, code)
 		s.rememberPoll(r, sched, key, disposition)
 	})
-}
-
-// feedKey is the render-cache key of a feed request: the conference and
-// its schedule version, the public base URL (it is in SOURCE) and the
-// request as sent.
-func feedKey(sched *Schedule, base string, r *http.Request) string {
-	return sched.Conference.Acronym + "\x00" + sched.Version + "\x00" + base + "\x00" + r.URL.Path + "?" + r.URL.RawQuery
 }
 
 // countFeed counts a served feed in the feed metric.
@@ -210,6 +205,10 @@ func sessionKeys(s *Schedule) []string {
 
 // render builds, serializes and compresses one feed variant.
 func (s *server) render(sched *Schedule, events []Event, v View) (*rendered, error) {
+	// Renders of a large schedule hold megabytes each: as many run at once
+	// as there are processors to run them, and the others wait their turn.
+	s.renders <- struct{}{}
+	defer func() { <-s.renders }()
 	start := time.Now()
 	data, err := Render(sched, events, v)
 	if err != nil {

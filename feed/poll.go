@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
@@ -18,9 +19,15 @@ import (
 // evicted variant, an unknown URL) goes through the router as usual, and
 // a feed served there updates what is remembered of its URL.
 
-// maxPolls bounds how many URLs are remembered; past it, new URLs are
-// simply routed every time.
-const maxPolls = 50000
+// maxPolls bounds how many URLs are remembered: a new one past it takes
+// the place of one at random, so that a flood of spellings of feeds (a
+// client may make as many as it likes) costs the URLs it pushes out a
+// routed poll each, not the fast path for good. maxPollKey bounds a
+// remembered URL's length; a longer one is routed every time.
+const (
+	maxPolls   = 10000
+	maxPollKey = 1024
+)
 
 // poll is what answering a remembered URL needs besides the cached bytes.
 type poll struct {
@@ -47,8 +54,9 @@ type pollCounters struct {
 
 // polls remembers URLs that served feeds.
 type polls struct {
-	mu sync.RWMutex
-	m  map[string]*poll // by appendPollKey's key
+	mu  sync.RWMutex
+	m   map[string]*poll // by appendPollKey's key
+	max int              // how many are remembered at most; maxPolls when 0
 }
 
 // get returns what is remembered of the URL with the given poll key.
@@ -60,13 +68,19 @@ func (p *polls) get(key []byte) *poll {
 
 // remember notes, or updates, what the URL with the given poll key served.
 func (p *polls) remember(key string, e *poll) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.m[key]; !ok && len(p.m) >= maxPolls {
+	if len(key) > maxPollKey {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.m == nil {
 		p.m = make(map[string]*poll)
+	}
+	if _, ok := p.m[key]; !ok && len(p.m) >= cmp.Or(p.max, maxPolls) {
+		for old := range p.m { // map order: one at random
+			delete(p.m, old)
+			break
+		}
 	}
 	p.m[key] = e
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -69,12 +70,20 @@ type server struct {
 	cacheControl []string
 	// base is opts.BaseURL without a trailing slash.
 	base string
+	// renders holds a token for each render running (see render).
+	renders chan struct{}
 }
 
 // NewServer returns the whole HTTP surface of the service for the schedules
 // in store, registering its metrics with reg (exposed on /metrics when reg
 // is also a Gatherer).
 func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opts Options) http.Handler {
+	_, h := newServer(logger, store, reg, opts)
+	return h
+}
+
+// newServer is NewServer, with the server behind the handler.
+func newServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opts Options) (*server, http.Handler) {
 	opts = opts.withDefaults()
 	m := newMetrics(reg)
 	reg.MustRegister(newScheduleCollector(store))
@@ -85,6 +94,7 @@ func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 		metrics: m,
 		cache:   newRenderCache(opts.CacheBytes, m),
 		base:    strings.TrimSuffix(opts.BaseURL, "/"),
+		renders: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(opts.MaxAge.Seconds())) +
 			", stale-while-revalidate=60, stale-if-error=86400"},
 	}
@@ -98,7 +108,7 @@ func NewServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 	addRoutes(r, srv, gatherer)
 	r.NotFoundHandler = srv.observe(http.HandlerFunc(srv.notFound))
 	r.MethodNotAllowedHandler = srv.observe(http.HandlerFunc(srv.methodNotAllowed))
-	return srv.recoverPanics(srv.polled(r))
+	return srv, srv.recoverPanics(srv.polled(r))
 }
 
 // statusWriter records what a handler wrote, for metrics and the log.

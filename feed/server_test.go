@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -746,17 +747,106 @@ func TestCacheCountsRenders(t *testing.T) {
 	for range 3 {
 		get(t, srv, http.MethodGet, "/feed.ics?track=rust&tz=UTC", nil)
 	}
+	misses, hits := counterValue(t, reg, "confcal_render_cache_misses_total"), counterValue(t, reg, "confcal_render_cache_hits_total")
+	if misses != 1 || hits != 2 {
+		t.Errorf("misses %v, hits %v; want 1 and 2", misses, hits)
+	}
+}
+
+// counterValue is the value of the counter name, which has no labels, in reg.
+func counterValue(t *testing.T, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]float64{}
 	for _, mf := range families {
-		if name := mf.GetName(); strings.HasPrefix(name, "confcal_render_cache_") && len(mf.GetMetric()) == 1 {
-			got[name] = mf.GetMetric()[0].GetCounter().GetValue()
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
 		}
 	}
-	if got["confcal_render_cache_misses_total"] != 1 || got["confcal_render_cache_hits_total"] != 2 {
-		t.Errorf("misses %v, hits %v; want 1 and 2", got["confcal_render_cache_misses_total"], got["confcal_render_cache_hits_total"])
+	t.Fatalf("no counter %s", name)
+	return 0
+}
+
+// TestFeedSpellings: every spelling of a feed (a name for a slug, the
+// query form of a path, a parameter links pick up) is served from one
+// render. Each is remembered as a poll, up to a bound: a new URL past it
+// takes an old one's place, and a very long one is not remembered.
+func TestFeedSpellings(t *testing.T) {
+	store, err := NewStore(miniSchedule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	srv, h := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, reg, Options{})
+	srv.polls.max = 3
+	spellings := []string{
+		"/tracks/rust.ics?tz=UTC", "/tracks/Rust.ics?tz=utc", "/feed.ics?track=rust&tz=UTC",
+		"/feed.ics?tz=UTC&track=RUST&utm_source=newsletter", "/tracks/rust.ics?tz=UTC&fbclid=x",
+		"/tracks/rust.ics?tz=UTC&utm_source=" + strings.Repeat("x", maxPollKey),
+	}
+	var first []byte
+	for _, target := range spellings {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d", target, rec.Code)
+		}
+		if first == nil {
+			first = rec.Body.Bytes()
+		} else if !bytes.Equal(rec.Body.Bytes(), first) {
+			t.Errorf("%s: other bytes than %s", target, spellings[0])
+		}
+	}
+	if got := counterValue(t, reg, "confcal_render_cache_misses_total"); got != 1 {
+		t.Errorf("%v renders for %d spellings of one feed, want 1", got, len(spellings))
+	}
+	srv.polls.mu.RLock()
+	defer srv.polls.mu.RUnlock()
+	if len(srv.polls.m) != srv.polls.max {
+		t.Errorf("%d polls remembered, want %d", len(srv.polls.m), srv.polls.max)
+	}
+	for key := range srv.polls.m {
+		if len(key) > maxPollKey {
+			t.Errorf("a poll of %d bytes remembered", len(key))
+		}
+	}
+	if _, ok := srv.polls.m["http://example.com"+spellings[4]]; !ok {
+		t.Errorf("the last URL within bounds is not remembered: %q", slices.Collect(maps.Keys(srv.polls.m)))
+	}
+}
+
+// TestRendersWait: a render waits for a token, of which there are as many
+// as processors, so that a burst of requests for new variants does not
+// hold a render's memory each at once.
+func TestRendersWait(t *testing.T) {
+	store, err := NewStore(miniSchedule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, h := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{})
+	for range cap(srv.renders) {
+		srv.renders <- struct{}{}
+	}
+	done := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/feed.ics", nil))
+		done <- rec.Code
+	}()
+	select {
+	case code := <-done:
+		t.Fatalf("rendered (status %d) while every token was taken", code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	<-srv.renders
+	select {
+	case code := <-done:
+		if code != http.StatusOK {
+			t.Errorf("status %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer once a token was free")
 	}
 }
