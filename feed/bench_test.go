@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +126,53 @@ func BenchmarkServeCached(b *testing.B) {
 				if w.code != http.StatusOK && w.code != http.StatusNotModified {
 					b.Fatalf("status %d", w.code)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkClosestLong measures the suggestions for an unknown session or
+// speaker given as a path of 15,000 characters, about the most a request's
+// 16 KiB of headers holds, and as one of maxSuggestInput, the longest that is
+// compared, on a schedule of 10,000 sessions.
+func BenchmarkClosestLong(b *testing.B) {
+	s := syntheticSchedule(b, 10000)
+	for _, tc := range []struct {
+		name       string
+		pattern    string
+		candidates []string
+	}{
+		{"sessions", "synth-", sessionKeys(s)},
+		{"speakers", "speaker-number-", s.speakerSlugs()},
+	} {
+		for _, size := range []int{15000, maxSuggestInput} {
+			want := strings.Repeat(tc.pattern, size/len(tc.pattern)+1)[:size]
+			b.Run(fmt.Sprint(tc.name, "/", size), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					closest(want, tc.candidates, 3)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkClosestTypo measures the suggestions for a typo of a session's
+// and of a speaker's name on a schedule of 10,000 sessions.
+func BenchmarkClosestTypo(b *testing.B) {
+	s := syntheticSchedule(b, 10000)
+	for _, tc := range []struct {
+		name       string
+		want       string
+		candidates []string
+	}{
+		{"sessions", "snyth-1234", sessionKeys(s)},
+		{"speakers", "speaker-numbr-1234", s.speakerSlugs()},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				closest(tc.want, tc.candidates, 3)
 			}
 		})
 	}

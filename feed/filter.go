@@ -1,10 +1,10 @@
 package feed
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Filter selects events. Within a kind the values are alternatives (any of
@@ -207,50 +207,141 @@ func (s *Schedule) findSpeaker(value string) (Speaker, bool) {
 	return s.Speaker(base)
 }
 
+// maxSuggestInput bounds, in bytes, the input closest compares with the
+// candidates: names in schedules are far shorter, and a longer input is no
+// typo of one. Without it, the longest path a request's headers carry,
+// compared in full with each of 10,000 sessions, took seconds of CPU.
+const maxSuggestInput = 256
+
 // closest returns up to n candidates nearest to want: those that contain it
 // or that it contains first, then by edit distance, for "did you mean".
 // Candidates further than about half their length are no help and are left out.
+// An input longer than maxSuggestInput gets none.
 func closest(want string, candidates []string, n int) []string {
+	var m matcher
+	return m.closest(want, candidates, n)
+}
+
+// matcher is the state of one call of closest: the input, the scratch space
+// reused from one candidate to the next, and a count of the work done.
+type matcher struct {
+	want  []rune
+	other []rune // the candidate being compared, in runes
+	rows  []int
+	cells int // edit-distance cells filled so far
+}
+
+// closest is the function closest, counting its work in m.cells.
+func (m *matcher) closest(want string, candidates []string, n int) []string {
+	if len(want) > maxSuggestInput || n <= 0 {
+		return nil
+	}
 	type scored struct {
 		name string
 		dist int
 	}
-	var found []scored
-	for _, c := range candidates {
-		d := editDistance(want, c)
-		if want != "" && (strings.Contains(c, want) || strings.Contains(want, c)) {
-			d = min(d, 1)
-		}
-		if d <= max(2, len(c)/2) {
-			found = append(found, scored{c, d})
-		}
+	less := func(a, b scored) bool {
+		return a.dist < b.dist || a.dist == b.dist && a.name < b.name
 	}
-	slices.SortFunc(found, func(a, b scored) int { return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(a.name, b.name)) })
-	out := make([]string, 0, min(n, len(found)))
-	for _, f := range found[:min(n, len(found))] {
-		out = append(out, f.name)
+	m.want = []rune(want)
+	var best []scored // the n nearest so far, sorted by less
+	for _, c := range candidates {
+		// Only a distance up to bound can make the list: half the candidate's
+		// length, or once the list is full, the distance of its last entry
+		// (which a candidate at the same distance may displace by name).
+		bound := max(2, len(c)/2)
+		if len(best) == n {
+			bound = min(bound, best[n-1].dist)
+		}
+		var d int
+		switch {
+		case want == c:
+			d = 0
+		case want != "" && (strings.Contains(c, want) || strings.Contains(want, c)):
+			d = 1
+		default:
+			d = m.distanceWithin(c, bound)
+		}
+		if d > bound {
+			continue
+		}
+		sc := scored{c, d}
+		if len(best) == n {
+			if !less(sc, best[n-1]) {
+				continue
+			}
+			best = best[:n-1]
+		}
+		at := len(best)
+		for at > 0 && less(sc, best[at-1]) {
+			at--
+		}
+		best = slices.Insert(best, at, sc)
+	}
+	out := make([]string, 0, len(best))
+	for _, b := range best {
+		out = append(out, b.name)
 	}
 	return out
 }
 
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+// distanceWithin returns the Levenshtein distance in runes between m.want
+// and b if it is at most bound, and bound+1 otherwise. It fills only the
+// cells of the table within bound of its diagonal, as the others exceed
+// bound, and stops at the first row all above bound: at most
+// (runes of b + bound) * (2*bound + 1) cells, whatever the length of m.want.
+func (m *matcher) distanceWithin(b string, bound int) int {
+	a := m.want
+	nb := utf8.RuneCountInString(b)
+	if abs(len(a)-nb) > bound {
+		return bound + 1 // each edit changes the length by at most one
 	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
+	m.other = m.other[:0]
+	for _, r := range b {
+		m.other = append(m.other, r)
+	}
+	rb := m.other
+	inf := bound + 1 // any distance above bound; cells are capped at it
+	if cap(m.rows) < 2*(nb+1) {
+		m.rows = make([]int, 2*(nb+1))
+	}
+	prev, cur := m.rows[:nb+1], m.rows[nb+1:2*(nb+1)]
+	for j := range prev {
+		prev[j] = min(j, inf)
+		cur[j] = inf
+	}
+	for i := 1; i <= len(a); i++ {
+		lo, hi := max(1, i-bound), min(nb, i+bound)
+		// The cells out of the band read here must exceed bound: the one
+		// left of it is set so, and no earlier row reached the one above
+		// its right end, which keeps its first value.
+		if lo == 1 {
+			cur[0] = min(i, inf)
+		} else {
+			cur[lo-1] = inf
+		}
+		rowMin := cur[lo-1]
+		for j := lo; j <= hi; j++ {
 			cost := 1
-			if ra[i-1] == rb[j-1] {
+			if a[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost, inf)
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		m.cells += hi - lo + 1
+		if rowMin > bound {
+			return inf // no later row has a smaller minimum
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return prev[nb]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
