@@ -114,6 +114,34 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+// escapedJSON is okJSON with n "\n" escapes in each of three strings of
+// an event: its abstract, which the decoders read, a link's title, which
+// they skip with the links, and its speaker's biography, which they skip
+// alone.
+func escapedJSON(n int) []byte {
+	text := "Escapes" + strings.Repeat(`\n`, n) + "end"
+	return []byte(strings.NewReplacer("DURATION", "01:00", `"title": "Two", "persons": []`,
+		`"title": "Two", "abstract": "`+text+`", "links": [{"url": "https://example.org/", "title": "`+text+`"}], "persons": [{"name": "Ann", "biography": "`+text+`"}]`,
+	).Replace(okJSON))
+}
+
+// BenchmarkParseEscapes measures Parse of a small schedule.json with n
+// escapes in each of three strings: it should take time in proportion to
+// its length, as bytes per second that do not fall with n show.
+func BenchmarkParseEscapes(b *testing.B) {
+	for _, n := range []int{10_000, 40_000, 160_000} {
+		data := escapedJSON(n)
+		b.Run(fmt.Sprintf("%d_escapes", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := Parse(data, ParseOptions{Source: "escapes"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // liveMB is how many MiB of heap the value that parse returns keeps alive.
 func liveMB(parse func() any) float64 {
 	var before, after runtime.MemStats

@@ -974,17 +974,24 @@ func (s *jsonScan) str() ([]byte, bool) {
 }
 
 // stringEnd returns the index of the closing quote of the string at s, and
-// whether the string has escapes.
+// whether the string has escapes. It reads each byte once, so a string of
+// many escapes takes time in proportion to its length. An unterminated
+// string, which encoding/json rejects, makes it panic.
 func (s *jsonScan) stringEnd() (end int, escaped bool) {
 	i := s.pos + 1
+	// q is the first quote from i on until an escaped quote puts i past
+	// it: only then is the next one searched for.
+	q := s.pos
 	for {
-		q := i + bytes.IndexByte(s.data[i:], '"')
+		if q < i {
+			q = i + bytes.IndexByte(s.data[i:], '"')
+		}
 		b := bytes.IndexByte(s.data[i:q], '\\')
 		if b < 0 {
 			return q, escaped
 		}
-		// Skip the escaped character, which may be a quote; the hex digits
-		// of \uXXXX are no quotes.
+		// Skip the escaped character, which may be the quote at q; the hex
+		// digits of \uXXXX are no quotes.
 		escaped, i = true, i+b+2
 	}
 }

@@ -896,6 +896,103 @@ func TestDecodeJSONDeclines(t *testing.T) {
 	}
 }
 
+// TestJSONScanStrings: the fast decoder's scanner finds the closing quote of
+// a string past every escape, whether it reads the string or skips it alone
+// or within an object or array. An unterminated string, which encoding/json
+// rejects before the scanner runs, panics rather than give an index past
+// the data.
+func TestJSONScanStrings(t *testing.T) {
+	many := `"` + strings.Repeat(`\n\"\\`, 1000) + `"`
+	for _, tc := range []struct {
+		in      string // a string, then anything
+		end     int    // the index of its closing quote
+		escaped bool
+	}{
+		{`""`, 1, false},
+		{`"abc", "d"`, 4, false},
+		{`"Grün"`, 6, false},
+		{`"\""`, 3, true},
+		{`"\\"`, 3, true},
+		{`"\\\""`, 5, true},
+		{`"\\\\", "x"`, 5, true},
+		{`"a\\", "b"`, 4, true},
+		{`"\\\"\\"]`, 7, true},
+		{`"\"\"\""`, 7, true},
+		{`"\u0022"`, 7, true},
+		{`"\/\b\f\n\r\t"`, 13, true},
+		{`"x\n"`, 4, true}, // an escape just before the quote ending the data
+		{many, len(many) - 1, true},
+		{many + `, "\"", ` + many, len(many) - 1, true},
+	} {
+		if !json.Valid([]byte(tc.in[:tc.end+1])) {
+			t.Fatalf("%q: %q is no JSON string", tc.in, tc.in[:tc.end+1])
+		}
+		s := jsonScan{data: []byte(tc.in)}
+		if end, escaped := s.stringEnd(); end != tc.end || escaped != tc.escaped {
+			t.Errorf("stringEnd(%q) = %d, %v; want %d, %v", tc.in, end, escaped, tc.end, tc.escaped)
+		}
+		s = jsonScan{data: []byte(tc.in)}
+		if b, ok := s.str(); !ok || s.pos != tc.end+1 {
+			t.Errorf("str(%q) = %q, %v at %d; want the string up to %d", tc.in, b, ok, s.pos, tc.end+1)
+		}
+		s = jsonScan{data: []byte(tc.in)}
+		if !s.skip() || s.pos != tc.end+1 {
+			t.Errorf("skip(%q) stopped at %d, want %d", tc.in, s.pos, tc.end+1)
+		}
+	}
+
+	for _, tc := range []struct {
+		in  string // a value, then anything
+		end int    // the index after the value
+	}{
+		{`["\"]", "\\"], 1`, 13},
+		{`{"a\\": "}\"", "b": {"\\\"": ["]"]}}, 2`, 36},
+		{`[["` + strings.Repeat(`\n`, 1000) + `"]]`, 2006},
+		{`{"x": "\\"}`, 11},
+	} {
+		if !json.Valid([]byte(tc.in[:tc.end])) {
+			t.Fatalf("%q: %q is no JSON value", tc.in, tc.in[:tc.end])
+		}
+		s := jsonScan{data: []byte(tc.in)}
+		if !s.skip() || s.pos != tc.end {
+			t.Errorf("skip(%q) stopped at %d, want %d", tc.in, s.pos, tc.end)
+		}
+	}
+
+	panics := func(f func()) (panicked bool) {
+		defer func() { panicked = recover() != nil }()
+		f()
+		return false
+	}
+	for _, in := range []string{`"`, `"abc`, `"abc\`, `"abc\"`, `"\\\"`, `"\u00`, `"` + strings.Repeat(`\n`, 1000), `["\"]`, `{"a": "\\`} {
+		if in[0] == '"' && !panics(func() { (&jsonScan{data: []byte(in)}).stringEnd() }) {
+			t.Errorf("stringEnd(%q) returned", in)
+		}
+		if !panics(func() { (&jsonScan{data: []byte(in)}).skip() }) {
+			t.Errorf("skip(%q) returned", in)
+		}
+	}
+}
+
+// TestParseJSONEscapes: strings of many escapes, read (an abstract) or
+// skipped (a link's title, a biography), decode as encoding/json reads
+// them. How long they take is BenchmarkParseEscapes': in proportion to
+// their length.
+func TestParseJSONEscapes(t *testing.T) {
+	const n = 20_000 // escapes in each of the strings of escapedJSON
+	data := escapedJSON(n)
+	if !checkJSONDecoders(t, data, ParseOptions{Source: "x.json"}) {
+		t.Fatal("the fast decoder declined the document")
+	}
+	s, err := Parse(data, ParseOptions{Source: "x.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := s.Event("g2"); !ok || strings.Count(e.Abstract, "\n") != n {
+		t.Fatalf("event g2 %+v, %v; want an abstract of %d line breaks", e, ok, n)
+	}
+}
+
 // errDeclined is what parseJSONWith returns when the fast decoder declines.
 var errDeclined = errors.New("the fast decoder declined")
 
