@@ -99,15 +99,33 @@ func ParseSchedule(r io.Reader) (*Schedule, error) {
 func readAll(r io.Reader, limit int64) ([]byte, error) { return readAllInto(nil, r, limit) }
 
 // readAllInto is readAll appending to buf, whose capacity may already fit.
+//
+// The buffer grows by doubling, but never past limit+1 bytes: a source that
+// sends more than the limit, such as a small gzipped body that inflates
+// without end, costs at most the limit and a half, not three times it.
 func readAllInto(buf []byte, r io.Reader, limit int64) ([]byte, error) {
-	w := bytes.NewBuffer(buf)
-	if _, err := w.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
-		return nil, err
+	r = io.LimitReader(r, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(max(2*int64(cap(buf)), bytes.MinRead), limit+1))
+			if cap(grown) == cap(buf) { // full at limit+1: more than the limit
+				break
+			}
+			buf = append(grown[:0], buf...)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if int64(w.Len()) > limit {
+	if int64(len(buf)) > limit {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
 	}
-	return w.Bytes(), nil
+	return buf, nil
 }
 
 // Parse decodes a schedule, detecting the format from the content (never

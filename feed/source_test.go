@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -160,4 +162,48 @@ func TestLoadURL(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReadAllBounded: reading a source holds at most limit+1 bytes of
+// buffer, whatever it sends, and more than the limit is ErrTooLarge.
+func TestReadAllBounded(t *testing.T) {
+	const limit = 100_000
+	for _, tc := range []struct {
+		name  string
+		n     int64
+		chunk bool // the reader gives a few bytes a read
+		err   error
+	}{
+		{"empty", 0, false, nil},
+		{"small", 700, true, nil},
+		{"at the limit", limit, false, nil},
+		{"at the limit, in pieces", limit, true, nil},
+		{"one byte over", limit + 1, false, ErrTooLarge},
+		{"far over", 50 * limit, false, ErrTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r io.Reader = io.LimitReader(zeros{}, tc.n)
+			if tc.chunk {
+				r = iotest.HalfReader(r)
+			}
+			data, err := readAll(r, limit)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error %v, want %v", err, tc.err)
+			}
+			if err == nil && int64(len(data)) != tc.n {
+				t.Errorf("%d bytes, want %d", len(data), tc.n)
+			}
+			if cap(data) > limit+1 {
+				t.Errorf("a buffer of %d bytes for a limit of %d", cap(data), limit)
+			}
+		})
+	}
+}
+
+// zeros reads as endless zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
