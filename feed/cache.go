@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -89,6 +90,10 @@ type renderCache struct {
 	entries  map[string]*list.Element
 	inflight map[string]*call
 	stats    cacheStats
+	// slots holds a token for each render running: renders of a large
+	// schedule hold megabytes each, so as many run at once as there are
+	// processors to run them, and the others wait their turn.
+	slots chan struct{}
 }
 
 type cacheEntry struct {
@@ -110,10 +115,14 @@ func newRenderCache(budget int64, stats cacheStats) *renderCache {
 		entries:  make(map[string]*list.Element),
 		inflight: make(map[string]*call),
 		stats:    stats,
+		slots:    make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 }
 
-// get returns the variant for key, rendering it with render on a miss.
+// get returns the variant for key, rendering it with render on a miss,
+// once a render slot is free (see slots): render should do the work,
+// selecting sessions included, so that a request waiting its turn holds
+// nothing.
 //
 // Only a render that succeeds counts as a miss, and only a variant served
 // as a hit: a request that fails before there is anything to render (an
@@ -150,6 +159,8 @@ func (c *renderCache) get(key string, render func() (*rendered, error)) (*render
 		close(cl.done)
 	}()
 	cl.err = errRenderPanicked // replaced unless render panics
+	c.slots <- struct{}{}
+	defer func() { <-c.slots }()
 	cl.val, cl.err = render()
 	if cl.err == nil {
 		c.stats.miss()

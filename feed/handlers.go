@@ -205,10 +205,6 @@ func sessionKeys(s *Schedule) []string {
 
 // render builds, serializes and compresses one feed variant.
 func (s *server) render(sched *Schedule, events []Event, v View) (*rendered, error) {
-	// Renders of a large schedule hold megabytes each: as many run at once
-	// as there are processors to run them, and the others wait their turn.
-	s.renders <- struct{}{}
-	defer func() { <-s.renders }()
 	start := time.Now()
 	data, err := Render(sched, events, v)
 	if err != nil {

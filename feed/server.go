@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -70,8 +69,6 @@ type server struct {
 	cacheControl []string
 	// base is opts.BaseURL without a trailing slash.
 	base string
-	// renders holds a token for each render running (see render).
-	renders chan struct{}
 }
 
 // NewServer returns the whole HTTP surface of the service for the schedules
@@ -94,7 +91,6 @@ func newServer(logger *slog.Logger, store *Store, reg prometheus.Registerer, opt
 		metrics: m,
 		cache:   newRenderCache(opts.CacheBytes, m),
 		base:    strings.TrimSuffix(opts.BaseURL, "/"),
-		renders: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(opts.MaxAge.Seconds())) +
 			", stale-while-revalidate=60, stale-if-error=86400"},
 	}

@@ -817,17 +817,17 @@ func TestFeedSpellings(t *testing.T) {
 	}
 }
 
-// TestRendersWait: a render waits for a token, of which there are as many
-// as processors, so that a burst of requests for new variants does not
-// hold a render's memory each at once.
+// TestRendersWait: a render waits for a slot, of which there are as many
+// as processors, before it selects anything, so that a burst of requests
+// for new variants does not hold a render's memory each at once.
 func TestRendersWait(t *testing.T) {
 	store, err := NewStore(miniSchedule(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, h := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{})
-	for range cap(srv.renders) {
-		srv.renders <- struct{}{}
+	for range cap(srv.cache.slots) {
+		srv.cache.slots <- struct{}{}
 	}
 	done := make(chan int)
 	go func() {
@@ -840,7 +840,7 @@ func TestRendersWait(t *testing.T) {
 		t.Fatalf("rendered (status %d) while every token was taken", code)
 	case <-time.After(100 * time.Millisecond):
 	}
-	<-srv.renders
+	<-srv.cache.slots
 	select {
 	case code := <-done:
 		if code != http.StatusOK {
