@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,7 @@ func readAll(r io.Reader, limit int64) ([]byte, error) { return readAllInto(nil,
 // sends more than the limit, such as a small gzipped body that inflates
 // without end, costs at most the limit and a half, not three times it.
 func readAllInto(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+	limit = min(limit, math.MaxInt-1)
 	r = io.LimitReader(r, limit+1)
 	for {
 		if len(buf) == cap(buf) {
@@ -812,11 +814,16 @@ func lineColumn(data []byte, offset int64) (line, column int) {
 // source has none (legacy pentabarf files), the one of the options or one
 // derived from the title: the service needs one for its URLs.
 func (d *decoder) acronym(acronym, title string, at place) (string, error) {
-	acronym = strings.TrimSpace(acronym)
-	if len(acronym) > maxKeyLen {
-		return "", at.errorf(fmt.Errorf("an acronym of %d bytes; at most %d", len(acronym), maxKeyLen))
+	acronym, err := d.anyAcronym(acronym, title, at)
+	if err == nil && len(acronym) > maxKeyLen {
+		err = at.errorf(fmt.Errorf("an acronym of %d bytes; at most %d", len(acronym), maxKeyLen))
 	}
-	if acronym != "" {
+	return acronym, err
+}
+
+// anyAcronym is acronym without the bound on its length.
+func (d *decoder) anyAcronym(acronym, title string, at place) (string, error) {
+	if acronym = strings.TrimSpace(acronym); acronym != "" {
 		return acronym, nil
 	}
 	if s := strings.TrimSpace(d.opts.Acronym); s != "" {
@@ -824,7 +831,7 @@ func (d *decoder) acronym(acronym, title string, at place) (string, error) {
 		return s, nil
 	}
 	if s := Slug(title); s != "" {
-		d.warnf(at.path, "no acronym; using %q from the title", s)
+		d.warnf(at.path, "no acronym; using %s from the title", quoteShort(s))
 		return s, nil
 	}
 	return "", at.errorf(errors.New("the conference has neither an acronym nor a title"))
@@ -841,6 +848,18 @@ func quoteShort(s string) string {
 		return strconv.Quote(s[:cut]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// webURLOf returns the first of urls that is a web address (see webURL),
+// trimmed; when none is, the first that is not blank, for finish to warn
+// of and leave out.
+func webURLOf(urls ...string) string {
+	for _, u := range urls {
+		if u := webURL(strings.TrimSpace(u)); u != "" {
+			return u
+		}
+	}
+	return strings.TrimSpace(firstNonBlank(urls...))
 }
 
 // firstNonBlank returns the first of values that is not empty after

@@ -85,7 +85,7 @@ func (d *decoder) decodeJSONPrecise(data []byte) (result, error) {
 			return result{}, err
 		}
 	}
-	c.URL = strings.TrimSpace(firstNonBlank(c.URL, baseURL))
+	c.URL = webURLOf(c.URL, baseURL)
 	if err := d.jsonConference(&c, acronym, tz); err != nil {
 		return result{}, err
 	}
@@ -608,7 +608,7 @@ func (d *decoder) decodeJSONFast(data []byte) (result, bool) {
 	if !ok || !hasConfig {
 		return result{}, false
 	}
-	c.URL = strings.TrimSpace(firstNonBlank(c.URL, baseURL))
+	c.URL = webURLOf(c.URL, baseURL)
 	r.conf = c
 	return r, true
 }

@@ -1283,3 +1283,29 @@ func checkNoInjection(t *testing.T, s *Schedule) {
 		}
 	}
 }
+
+// TestConferenceURLFallback: a conference url that is no web address gives
+// way to a base_url that is one.
+func TestConferenceURLFallback(t *testing.T) {
+	okJSON := strings.Replace(okJSON, "DURATION", "01:00", 1)
+	in := strings.Replace(okJSON, `"title": "Demo"`, `"title": "Demo", "url": "fahrplan.example.org/camp"`, 1)
+	in = strings.Replace(in, `"version": "1",`, `"version": "1", "base_url": "https://fahrplan.example.org/camp/",`, 1)
+	s, err := Parse([]byte(in), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Conference.URL != "https://fahrplan.example.org/camp/" {
+		t.Errorf("conference url %q, want the base_url", s.Conference.URL)
+	}
+}
+
+// TestAcronymFromTitleBounded: an acronym made from a title is held to the
+// same length as one given.
+func TestAcronymFromTitleBounded(t *testing.T) {
+	okXML := strings.NewReplacer("DURATION", "00:30", "TZ", "<time_zone_name>Europe/Brussels</time_zone_name>").Replace(okXML)
+	in := strings.Replace(strings.Replace(okXML, "<acronym>demo</acronym>", "", 1), "<title>Demo</title>", "<title>"+strings.Repeat("Demo ", 300)+"</title>", 1)
+	_, err := Parse([]byte(in), ParseOptions{})
+	if err == nil || !strings.Contains(err.Error(), "an acronym of 1499 bytes; at most 1024") {
+		t.Errorf("error %v, want one about the acronym's length", err)
+	}
+}

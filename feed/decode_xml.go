@@ -70,7 +70,7 @@ func (d *decoder) decodeXML(data []byte) (result, error) {
 	if c.Acronym, err = d.acronym(xc.acronym, c.Title, xc.at); err != nil {
 		return result{}, err
 	}
-	c.URL = firstNonBlank(c.URL, xc.baseURL)
+	c.URL = webURLOf(c.URL, xc.baseURL)
 	c.Venue = xc.venue
 	if xc.city != "" && !strings.Contains(xc.venue, xc.city) {
 		c.Venue = strings.TrimPrefix(xc.venue+", "+xc.city, ", ")

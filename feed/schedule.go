@@ -452,6 +452,11 @@ func webURL(u string) string {
 		return ""
 	}
 	p, err := url.Parse(u)
+	if err != nil {
+		// A % that starts no escape ("50%off") breaks no line: only the
+		// scheme and the host are judged.
+		p, err = url.Parse(strings.ReplaceAll(u, "%", "%25"))
+	}
 	if err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
 		return ""
 	}

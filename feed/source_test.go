@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -197,6 +198,12 @@ func TestReadAllBounded(t *testing.T) {
 				t.Errorf("a buffer of %d bytes for a limit of %d", cap(data), limit)
 			}
 		})
+	}
+}
+
+func TestReadAllNoLimit(t *testing.T) {
+	if data, err := readAll(strings.NewReader("abc"), math.MaxInt64); err != nil || string(data) != "abc" {
+		t.Errorf("readAll with the largest limit: %q, %v", data, err)
 	}
 }
 
