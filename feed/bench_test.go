@@ -136,15 +136,7 @@ func BenchmarkServeCached(b *testing.B) {
 // 16 KiB of headers holds, and as one of maxSuggestInput, the longest that is
 // compared, on a schedule of 10,000 sessions.
 func BenchmarkClosestLong(b *testing.B) {
-	s := syntheticSchedule(b, 10000)
-	for _, tc := range []struct {
-		name       string
-		pattern    string
-		candidates []string
-	}{
-		{"sessions", "synth-", sessionKeys(s)},
-		{"speakers", "speaker-number-", s.speakerSlugs()},
-	} {
+	for _, tc := range longInputCases(syntheticSchedule(b, 10000)) {
 		for _, size := range []int{15000, maxSuggestInput} {
 			want := strings.Repeat(tc.pattern, size/len(tc.pattern)+1)[:size]
 			b.Run(fmt.Sprint(tc.name, "/", size), func(b *testing.B) {

@@ -184,19 +184,26 @@ func TestDistanceWithin(t *testing.T) {
 	}
 }
 
+// longInputCase is a list of candidates, and a pattern repeated into a
+// long input that resembles them.
+type longInputCase struct {
+	name, pattern string
+	candidates    []string
+}
+
+// longInputCases are the session and speaker names of s, for long inputs.
+func longInputCases(s *Schedule) []longInputCase {
+	return []longInputCase{
+		{"sessions", "synth-", sessionKeys(s)},
+		{"speakers", "speaker-number-", s.speakerSlugs()},
+	}
+}
+
 // TestClosestLongInput checks that the work of suggesting does not grow with
 // the input: at most the band of each candidate's table, which depends only
 // on the candidate, and none for an input longer than maxSuggestInput.
 func TestClosestLongInput(t *testing.T) {
-	s := syntheticSchedule(t, 10000)
-	for _, tc := range []struct {
-		name       string
-		pattern    string
-		candidates []string
-	}{
-		{"sessions", "synth-", sessionKeys(s)},
-		{"speakers", "speaker-number-", s.speakerSlugs()},
-	} {
+	for _, tc := range longInputCases(syntheticSchedule(t, 10000)) {
 		limit := 0 // the band of each candidate's table
 		for _, c := range tc.candidates {
 			bound := max(2, len(c)/2)
