@@ -454,8 +454,10 @@ func webURL(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		// A % that starts no escape ("50%off") breaks no line: only the
-		// scheme and the host are judged.
-		p, err = url.Parse(strings.ReplaceAll(u, "%", "%25"))
+		// scheme and the host are judged, and a host has no %.
+		if p, err = url.Parse(strings.ReplaceAll(u, "%", "%25")); err == nil && strings.Contains(p.Host, "%") {
+			return ""
+		}
 	}
 	if err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
 		return ""

@@ -261,6 +261,7 @@ func TestWebURL(t *testing.T) {
 		"https://mini.example.org/talk/1": true, "http://example.org": true, "HTTPS://example.org/": true,
 		"https://example.org/a?b=c,d;e": true, "https://example.org/ünï": true,
 		"https://example.org/50%off": true, "https://example.org/100%": true, "https://example.org/a%20b": true,
+		"https://%": false, "https://exa%mple.org/": false, "https://ex%0d%0aample.org/": false, "http://[fe80::1%25en0]/": true,
 		"javascript:alert(1)": false, "JavaScript:alert(1)": false, "data:text/html,hi": false, "mailto:a@example.org": false,
 		"/talk/1": false, "example.org/talk": false, "https:talk": false, "": false, "http://[::1": false,
 		"https://example.org/\r\nEND:VEVENT": false, "https://example.org/\rX-INJ:1": false, "https://example.org/\nX": false,
