@@ -294,10 +294,11 @@ func mmapSize() int {
 // not to be had, it lets bbolt map what the file needs.
 //
 // bbolt panics on some damage as it opens (a freelist page that is none),
-// before it returns a DB to close: the file it opened is closed here, so
-// that neither it nor its lock outlives the panic. bbolt's mapping of the
-// file does, until the process ends: the damaged file's space comes back
-// once it is deleted and confcal restarted.
+// before it returns a DB to close: the file it opened is closed here.
+// bbolt's mapping of the file, and with it the file's lock, stays until
+// the process ends: the damaged file's space comes back once it is
+// deleted and confcal restarted. The recovery opens a fresh file, so the
+// lock stands in the way of nothing.
 func openMapped(path string, open func(string, os.FileMode, *bolt.Options) (*bolt.DB, error)) (*bolt.DB, error) {
 	var file *os.File
 	opts := &bolt.Options{Timeout: time.Second, InitialMmapSize: mmapSize(),
