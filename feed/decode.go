@@ -402,13 +402,14 @@ func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[
 		Language:    r.language,
 		Abstract:    plainText(r.abstract),
 		Description: plainText(r.description),
-		URL:         webURL(strings.TrimSpace(r.url)),
 		Speakers:    r.speakers,
 	}
-	if e.URL == "" && strings.TrimSpace(r.url) != "" {
-		d.links.add(func() string {
-			return fmt.Sprintf("%s: %s is not an http(s) address; left out", r.field("url").path, quoteShort(r.url))
-		})
+	if u := strings.TrimSpace(r.url); u != "" {
+		if e.URL = webURL(u); e.URL == "" {
+			d.links.add(func() string {
+				return fmt.Sprintf("%s: %s is not an http(s) address; left out", r.field("url").path, quoteShort(r.url))
+			})
+		}
 	}
 	e.Online = online[e.Room]
 	if r.track != "" {

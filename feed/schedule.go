@@ -448,7 +448,7 @@ func (s *Schedule) Span() (first, last time.Time) { return span(s.Events) }
 // feed and start others, in the calendar of every subscriber, and other
 // schemes (javascript:, data:) are not for links.
 func webURL(u string) string {
-	if strings.ContainsFunc(u, func(r rune) bool { return r <= ' ' || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) }) {
+	if strings.ContainsFunc(u, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
 		return ""
 	}
 	p, err := url.Parse(u)
