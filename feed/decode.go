@@ -440,8 +440,9 @@ func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[
 		}
 		e.Duration = dur
 	}
+	end := start.Add(e.Duration)
 	if r.hasEnd {
-		end, err := parseInstant(r.end, dy.loc)
+		end, err = parseInstant(r.end, dy.loc)
 		if err != nil {
 			return Event{}, r.field("end").errorf(err)
 		}
@@ -457,9 +458,31 @@ func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[
 					r.field("end").path, r.end, formatDuration(dur), strings.TrimSpace(r.duration))
 			})
 		}
-		e.Duration = end.Sub(start)
 	}
+	if err := checkEventSpan(r, start, end); err != nil {
+		return Event{}, err
+	}
+	e.Duration = end.Sub(start)
 	return e, nil
+}
+
+// checkEventSpan is checkSpan for an event from start to end, pointing at
+// the field that is out of bounds.
+func checkEventSpan(r *rawEvent, start, end time.Time) error {
+	err := checkSpan(start, end)
+	if err == nil {
+		return nil
+	}
+	field := "start"
+	switch {
+	case !start.Before(earliestStart) && r.hasEnd:
+		field = "end"
+	case !start.Before(earliestStart):
+		field = "duration"
+	case r.hasDate && r.date != "":
+		field = "date"
+	}
+	return r.field(field).errorf(fmt.Errorf("event %s %w", describe(r), err))
 }
 
 // eventStart finds the instant an event starts. The full date-time wins when

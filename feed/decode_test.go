@@ -382,6 +382,14 @@ func TestParseErrors(t *testing.T) {
 			want: `schedule.conference.days[0].rooms["Hall A"][1].guid: duplicate guid g1 (first used at schedule.conference.days[0].rooms["Hall A"][0])`},
 		{name: "json end before start", in: jsonDoc(`"start": "10:00",`, `"start": "10:00", "end": "2024-03-30T09:59:00+01:00",`),
 			want: `schedule.conference.days[0].rooms["Hall A"][0].end: "2024-03-30T09:59:00+01:00" is before the start 2024-03-30T10:00:00+01:00`},
+		{name: "json date never set", in: jsonDoc(`"2024-03-30T10:00:00+01:00"`, `"0001-01-01T00:00:00Z"`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].date: event 1 ("One") starts 0001-01-01T00:00:00Z, before the year 1900: a date never set?`},
+		{name: "json end past 9999", in: strings.Replace(jsonDoc(`"2024-03-30T10:00:00+01:00"`, `"9999-12-30T20:00:00Z"`), `"00:30"`, `"05:00"`, 1),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].duration: event 1 ("One") ends 9999-12-31T01:00:00Z, after the last day iCalendar can write in every zone, 9999-12-31`},
+		{name: "json end field past 9999", in: jsonDoc(`"start": "10:00",`, `"start": "10:00", "end": "9999-12-31T10:00:00Z",`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].end: event 1 ("One") ends 9999-12-31T10:00:00Z, after the last day iCalendar can write in every zone, 9999-12-31`},
+		{name: "json end centuries later", in: jsonDoc(`"start": "10:00",`, `"start": "10:00", "end": "2400-01-01T10:00:00Z",`),
+			want: `schedule.conference.days[0].rooms["Hall A"][0].end: event 1 ("One") ends 2400-01-01T10:00:00Z, centuries after it starts`},
 		{name: "json bad date", in: jsonDoc(`"2024-03-30T10:00:00+01:00"`, `"30.03.2024 10:00"`),
 			want: `schedule.conference.days[0].rooms["Hall A"][0].date: "30.03.2024 10:00": want a date-time like 2024-02-03T09:30:00+01:00`},
 		{name: "json bad start", in: jsonDoc(`"date": "2024-03-30T10:00:00+01:00", "start": "10:00"`, `"start": "25:00"`),
@@ -429,6 +437,8 @@ func TestParseErrors(t *testing.T) {
 			want: `schedule/day[1]/room[@name="Janson"]/event[2]/start: "10h30": want a time of day like 09:30`},
 		{name: "xml bad date", in: strings.Replace(xmlDoc("00:30", tz), "<start>09:30</start>", "<date>3.2.2024 09:30</date><start>09:30</start>", 1), line: 12, column: 9,
 			want: `schedule/day[1]/room[@name="Janson"]/event[1]/date: "3.2.2024 09:30": want a date-time like 2024-02-03T09:30:00+01:00`},
+		{name: "xml day in year 1", in: strings.Replace(xmlDoc("00:30", tz), `date="2024-02-03"`, `date="0001-02-03"`, 1), line: 12, column: 9,
+			want: `schedule/day[1]/room[@name="Janson"]/event[1]/start: event 1 ("One") starts 0001-02-03T09:12:30Z, before the year 1900: a date never set?`},
 		{name: "xml bad day date", in: strings.Replace(xmlDoc("00:30", tz), `date="2024-02-03"`, `date="3.2.2024"`, 1), line: 9, column: 3,
 			want: `schedule/day[1]/@date: "3.2.2024": want a date like 2024-02-03`},
 		{name: "xml bad day start", in: strings.Replace(xmlDoc("00:30", tz), `date="2024-02-03"`, `date="2024-02-03" start="9 Uhr"`, 1), line: 9, column: 3,
@@ -790,6 +800,24 @@ func checkFuzzed(t *testing.T, data []byte) {
 	}
 	if s.Conference.Location == nil || s.Conference.Acronym == "" || len(s.Version) != 32 {
 		t.Errorf("conference %+v, version %q", s.Conference, s.Version)
+	}
+	checkFuzzedFeeds(t, s)
+}
+
+// checkFuzzedFeeds renders every session of s, whatever its content, in
+// the conference's zone and in two others, one of them UTC, and checks each
+// calendar with checkCalendar.
+func checkFuzzedFeeds(t *testing.T, s *Schedule) {
+	for _, v := range []View{
+		{},
+		{Zone: time.UTC, Name: "All", Alarm: 10 * time.Minute},
+		{Zone: mustZone(t, "Australia/Lord_Howe"), Source: "https://example.org/feed.ics", Refresh: time.Hour},
+	} {
+		data, err := Render(s, s.Events, v)
+		if err != nil {
+			t.Fatalf("render in %s: %v", zoneName(v.zone(s)), err)
+		}
+		checkCalendar(t, s, s.Events, v, data)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -117,6 +118,30 @@ type Schedule struct {
 	descriptions *sync.Map
 }
 
+// Every session lies between these instants. RFC 5545 writes a year in four
+// digits, in whatever zone a feed is shown (no zone is a day away from
+// UTC); and a session before 1900 is an export's mistake, most often a date
+// never set: the year 1 is the zero date of Go and .NET.
+var (
+	earliestStart = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestEnd     = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// checkSpan says what is wrong with a session from start to end, if it does
+// not lie between earliestStart and latestEnd or lasts longer than a
+// time.Duration holds (292 years).
+func checkSpan(start, end time.Time) error {
+	switch {
+	case start.Before(earliestStart):
+		return fmt.Errorf("starts %s, before the year 1900: a date never set?", start.UTC().Format(time.RFC3339))
+	case end.After(latestEnd):
+		return fmt.Errorf("ends %s, after the last day iCalendar can write in every zone, %s", end.UTC().Format(time.RFC3339), latestEnd.Format(time.DateOnly))
+	case end.Sub(start) == math.MaxInt64:
+		return fmt.Errorf("ends %s, centuries after it starts", end.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // NewSchedule validates the events, assigns track and speaker slugs, sorts
 // the events and builds the indexes. It does not modify its arguments.
 func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
@@ -150,6 +175,9 @@ func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 			return nil, fmt.Errorf("event %q: duplicate guid %s", e.Title, e.GUID)
 		case e.Duration <= 0:
 			return nil, fmt.Errorf("event %q (guid %s): ends at or before its start", e.Title, e.GUID)
+		}
+		if err := checkSpan(e.Start, e.End()); err != nil {
+			return nil, fmt.Errorf("event %q (guid %s): %w", e.Title, e.GUID, err)
 		}
 		seenGUID[strings.ToLower(e.GUID)] = true
 		e.Start = e.Start.UTC()

@@ -132,6 +132,10 @@ func TestNewScheduleErrors(t *testing.T) {
 		{"duplicate guid", nil, []Event{ok, {GUID: "g1", ID: "2", Title: "Two", Start: start, Duration: time.Hour}}, `duplicate guid g1`},
 		{"zero duration", nil, []Event{{GUID: "g1", Title: "One", Start: start}}, `event "One" (guid g1): ends at or before its start`},
 		{"negative duration", nil, []Event{{GUID: "g1", Title: "One", Start: start, Duration: -time.Minute}}, `ends at or before its start`},
+		{"zero date", nil, []Event{{GUID: "g1", Title: "One", Start: time.Time{}, Duration: time.Hour}},
+			`event "One" (guid g1): starts 0001-01-01T00:00:00Z, before the year 1900: a date never set?`},
+		{"past 9999", nil, []Event{{GUID: "g1", Title: "One", Start: time.Date(9999, 12, 30, 23, 0, 0, 0, time.UTC), Duration: 2 * time.Hour}},
+			`event "One" (guid g1): ends 9999-12-31T01:00:00Z, after the last day iCalendar can write in every zone, 9999-12-31`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
