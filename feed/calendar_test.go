@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	ics "github.com/arran4/golang-ical"
 )
 
 var update = flag.Bool("update", false, "rewrite golden .ics files in testdata")
@@ -249,6 +251,50 @@ func TestCalendarConferenceZone(t *testing.T) {
 	} {
 		if !strings.Contains(data, want) {
 			t.Errorf("calendar lacks %q", want)
+		}
+	}
+}
+
+// checkCalendar checks data, the calendar rendered for events of s as v
+// describes: RFC 5545 as checkRFC5545 reads it, one VEVENT per event in
+// order, each with a DTSTART and DTEND that read back as
+// the event's instants, in the view's zone or in UTC.
+func checkCalendar(t testing.TB, s *Schedule, events []Event, v View, data []byte) {
+	t.Helper()
+	checkRFC5545(t, data)
+	cal, err := ics.ParseCalendar(bytes.NewReader(data))
+	if err != nil {
+		return // checkRFC5545 said so
+	}
+	got := cal.Events()
+	if len(got) != len(events) {
+		t.Fatalf("%d VEVENTs for %d sessions", len(got), len(events))
+	}
+	zone := v.zone(s)
+	for i, ev := range got {
+		e := events[i]
+		for _, want := range []struct {
+			prop ics.ComponentProperty
+			at   time.Time
+		}{{ics.ComponentPropertyDtStart, e.Start}, {ics.ComponentPropertyDtEnd, e.End()}} {
+			p := ev.GetProperty(want.prop)
+			if p == nil {
+				t.Errorf("session %q: no %s", e.GUID, want.prop)
+				continue
+			}
+			var at time.Time
+			var err error
+			if tzid := p.ICalParameters["TZID"]; len(tzid) > 0 {
+				if zone == time.UTC || tzid[0] != zone.String() || len(tzid) != 1 {
+					t.Errorf("session %q: %s with TZID %q in a feed in %s", e.GUID, want.prop, tzid, zoneName(zone))
+				}
+				at, err = time.ParseInLocation("20060102T150405", p.Value, zone)
+			} else {
+				at, err = time.Parse("20060102T150405Z", p.Value)
+			}
+			if err != nil || !at.Equal(want.at) {
+				t.Errorf("session %q: %s:%s reads as %v (%v), want %v", e.GUID, want.prop, p.Value, at.UTC(), err, want.at.UTC())
+			}
 		}
 	}
 }

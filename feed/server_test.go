@@ -850,3 +850,80 @@ func TestRendersWait(t *testing.T) {
 		t.Fatal("no answer once a token was free")
 	}
 }
+
+// FuzzServe sends the service any request a client can send: no request
+// makes it fail (5xx) or panic, every error says what was wrong, every
+// calendar is valid, and the same request again, which a remembered URL
+// answers before routing, gets the same answer.
+func FuzzServe(f *testing.F) {
+	for _, seed := range []string{
+		"/", "/feed.ics", "/feed.ics?track=rust&speaker=J%C3%BCrgen&tz=Asia/Tokyo&alarm=10m",
+		"/tracks/go-friends.ics?tz=America/New_York", "/speakers/jurgen-schmidhuber.ics?alarm=1h",
+		"/sessions/mini-1-opening.ics", "/mini2024/feed.ics?track=Rust&tz=UTC", "/schedule.json",
+		"/mini2024/schedule.json", "/embed?track=rust", "/healthz", "/readyz", "/static/app.css",
+		"/feed.ics?tz=Mars/Olympus", "/tracks/nope.ics", "/feed.ics?track=%zz", "/feed.ics?alarm=-1h",
+		"/feed.ics?" + strings.Repeat("track=a&", 300), "/other2024/feed.ics", "/feed.ics/",
+	} {
+		f.Add(byte(0), seed, "gzip", "")
+	}
+	f.Add(byte(1), "/feed.ics", "br, gzip;q=0.5", `"x"`)
+	f.Add(byte(2), "/schedule.json", "", "")
+	f.Add(byte(3), "/feed.ics?tz=Europe/Berlin", "identity", "*")
+	store, err := NewStore(miniSchedule(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	// A Registerer that is no Gatherer: without /metrics, whose counts
+	// change from one request to the next, every answer can be compared.
+	reg := struct{ prometheus.Registerer }{prometheus.NewRegistry()}
+	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, reg, Options{})
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPost}
+	f.Fuzz(func(t *testing.T, method byte, target, acceptEncoding, ifNoneMatch string) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil || strings.ContainsAny(target, " \t\r\n") || !validHeaderValue(acceptEncoding) || !validHeaderValue(ifNoneMatch) {
+			return // net/http answers these itself, before any handler
+		}
+		m := methods[int(method)%len(methods)]
+		serve := func() *httptest.ResponseRecorder {
+			req := httptest.NewRequest(m, "/", nil)
+			req.URL, req.RequestURI, req.Host = u, target, "cal.example.org"
+			for k, v := range map[string]string{"Accept-Encoding": acceptEncoding, "If-None-Match": ifNoneMatch} {
+				if v != "" {
+					req.Header.Set(k, v)
+				}
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec
+		}
+		first, again := serve(), serve()
+		if first.Code >= 500 {
+			t.Fatalf("%s %q: %d %q", m, target, first.Code, first.Body)
+		}
+		if first.Code >= 400 && m != http.MethodHead && strings.TrimSpace(first.Body.String()) == "" {
+			t.Errorf("%q: %d with an empty body", target, first.Code)
+		}
+		if first.Code != again.Code || first.Header().Get("ETag") != again.Header().Get("ETag") || !bytes.Equal(first.Body.Bytes(), again.Body.Bytes()) {
+			t.Errorf("%q: %d %s, then %d %s: answers differ", target, first.Code, first.Header().Get("ETag"), again.Code, again.Header().Get("ETag"))
+		}
+		if first.Code == http.StatusOK && strings.HasPrefix(first.Header().Get("Content-Type"), "text/calendar") && first.Body.Len() > 0 {
+			body := first.Body.Bytes()
+			if first.Header().Get("Content-Encoding") == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkRFC5545(t, body)
+		}
+	})
+}
+
+// validHeaderValue reports whether net/http would let v through as a
+// header value: no control characters but tab.
+func validHeaderValue(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
+}
