@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/confcal/confcal/fixtures"
 	"github.com/confcal/confcal/timezone"
@@ -802,6 +809,67 @@ func checkFuzzed(t *testing.T, data []byte) {
 		t.Errorf("conference %+v, version %q", s.Conference, s.Version)
 	}
 	checkFuzzedFeeds(t, s)
+	checkFuzzedLinks(t, s)
+}
+
+// checkFuzzedLinks serves s and follows the links its listing gives, at the
+// root and under the conference's own prefix: the page and embed answer, and
+// the feeds of the conference and of the first tracks, speakers and
+// sessions answer with a calendar of as many sessions as the listing says.
+func checkFuzzedLinks(t *testing.T, s *Schedule) {
+	store, err := NewStore(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = "https://cal.example.org"
+	reg := struct{ prometheus.Registerer }{prometheus.NewRegistry()}
+	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, reg, Options{BaseURL: base})
+	get := func(link string) *httptest.ResponseRecorder {
+		t.Helper()
+		target, ok := strings.CutPrefix(link, base)
+		if !ok {
+			t.Fatalf("link %q is not under %s", link, base)
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			t.Fatalf("link %q: %v", link, err)
+		}
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL, req.RequestURI = u, target
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", target, rec.Code, rec.Body)
+		}
+		return rec
+	}
+	for _, prefix := range []string{"", "/" + url.PathEscape(s.Conference.Acronym)} {
+		get(base + prefix + "/")
+		get(base + prefix + "/embed")
+		var l Listing
+		if err := json.Unmarshal(get(base+prefix+"/schedule.json").Body.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		// The first few of each kind: the seeds include large schedules.
+		const few = 8
+		feeds := map[string]int{l.Conference.Feed: len(s.Events)}
+		for _, tr := range l.Tracks[:min(few, len(l.Tracks))] {
+			feeds[tr.Feed] = tr.Sessions
+		}
+		for _, p := range l.Speakers[:min(few, len(l.Speakers))] {
+			feeds[p.Feed] = p.Sessions
+		}
+		for _, e := range l.Sessions[:min(few, len(l.Sessions))] {
+			feeds[e.ICS] = 1
+		}
+		for link, want := range feeds {
+			body := get(link).Body.Bytes()
+			checkRFC5545(t, body)
+			if n := bytes.Count(body, []byte("BEGIN:VEVENT\r\n")); n != want {
+				t.Errorf("%s: %d sessions, the listing says %d", link, n, want)
+			}
+		}
+	}
 }
 
 // checkFuzzedFeeds renders every session of s, whatever its content, in
