@@ -341,10 +341,10 @@ func decodeContent(data []byte, e *Event) error {
 	if err := json.Unmarshal(data, e); err != nil {
 		return err
 	}
-	if e.Start.IsZero() || e.Duration <= 0 {
-		return errors.New("no start, or no duration")
+	if e.Duration <= 0 {
+		return errors.New("no duration")
 	}
-	return nil
+	return checkSpan(e.Start, e.End()) // kept when schedules had no bounds
 }
 
 // revisedSchedule is the schedule of src's conference with events, the

@@ -962,6 +962,7 @@ func TestBoltJournalLostContent(t *testing.T) {
 		"not JSON":      "{not json",
 		"not a session": "{}",
 		"no duration":   `{"Start":"2024-04-10T08:00:00Z","Duration":-1}`,
+		"year 1":        `{"Start":"0001-04-10T08:00:00Z","Duration":3600000000000}`,
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) { testLostContent(t, content) })
 	}
