@@ -1390,3 +1390,154 @@ func TestBoltJournalSourcesDamagedPage(t *testing.T) {
 		t.Error("SaveSource on a damaged page succeeded")
 	}
 }
+
+// FuzzJournal applies a sequence of schedules, which data describes, to a
+// MemoryJournal and to a BoltJournal that restarts between some loads, and
+// checks what calendar apps rely on to follow changes:
+//   - a session in the source is in the feeds, not cancelled; one that left
+//     it stays, cancelled and as it was last seen, until it has been gone for
+//     KeepCancelled, and then leaves the feeds;
+//   - a session's SEQUENCE never goes down, grows when what makes it
+//     material changes, and stays when nothing does; LAST-MODIFIED never goes
+//     down;
+//   - both journals, and so a restart, revise alike.
+//
+// Each step of data is 4 bytes: which of 5 sessions the source holds (a
+// bit each), which of them have a second title (a material change), which
+// a second abstract (not material), and the hours since the step before
+// (the low 7 bits; the high bit restarts the bolt journal first).
+func FuzzJournal(f *testing.F) {
+	f.Add([]byte{0x1f, 0, 0, 1, 0x0f, 0x01, 0x02, 1, 0x1f, 0x01, 0x02, 0x81})
+	f.Add([]byte{0x03, 0, 0, 0, 0x01, 0, 0, 100, 0x01, 0, 0, 100, 0x03, 0x02, 0, 0x80})
+	f.Add([]byte{0x1f, 0x1f, 0x1f, 0, 0, 0, 0, 47, 0, 0, 0, 1, 0x1f, 0, 0, 0x81})
+	const sessions, keep = 5, 48 * time.Hour
+	conf := miniSchedule(f).Conference
+	start := time.Date(2024, 3, 30, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4*16 {
+			data = data[:4*16]
+		}
+		dir := t.TempDir()
+		if info, err := os.Stat("/dev/shm"); err == nil && info.IsDir() {
+			dir, _ = os.MkdirTemp("/dev/shm", "confcal-fuzz-") // no fsync to wait for
+			defer os.RemoveAll(dir)
+		}
+		path := filepath.Join(dir, "state.db")
+		opts := JournalOptions{KeepCancelled: keep, Logger: discard()}
+		mem := NewMemoryJournal(opts)
+		bolt, err := OpenBoltJournal(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { bolt.Close() }()
+
+		type seen struct {
+			seq      int
+			modified time.Time
+			title    string
+			material byte // the variant bit last seen in the source
+			gone     time.Time
+		}
+		last := map[string]*seen{}
+		var lastModified time.Time
+		now := t1
+		for step := 0; step+4 <= len(data); step += 4 {
+			present, titles, abstracts, advance := data[step], data[step+1], data[step+2], data[step+3]
+			now = now.Add(time.Duration(advance&0x7f) * time.Hour)
+			if advance&0x80 != 0 {
+				bolt.Close()
+				if bolt, err = OpenBoltJournal(path, opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var events []Event
+			for i := range sessions {
+				bit := byte(1) << i
+				if present&bit == 0 {
+					continue
+				}
+				e := Event{GUID: fmt.Sprintf("g%d", i), ID: strconv.Itoa(i), Title: fmt.Sprintf("Session %d", i),
+					Abstract: "First abstract.", Start: start.Add(time.Duration(i) * time.Hour), Duration: 30 * time.Minute}
+				if titles&bit != 0 {
+					e.Title += ", renamed"
+				}
+				if abstracts&bit != 0 {
+					e.Abstract = "Second abstract."
+				}
+				events = append(events, e)
+			}
+			src, err := NewSchedule(conf, events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src.Version = fmt.Sprintf("%02x%02x%02x", present&0x1f, titles&present&0x1f, abstracts&present&0x1f)
+			src.Updated = t1
+
+			got := mustApply(t, mem, src, now)
+			fromBolt := mustApply(t, bolt, src, now)
+			if got.Version != fromBolt.Version || !slices.EqualFunc(got.Events, fromBolt.Events, func(a, b Event) bool {
+				return a.GUID == b.GUID && a.Sequence == b.Sequence && a.Modified.Equal(b.Modified) && a.Cancelled == b.Cancelled && a.Title == b.Title && a.Abstract == b.Abstract
+			}) {
+				t.Fatalf("step %d: the journals differ:\nmemory %s %+v\nbolt   %s %+v", step/4, got.Version, got.Events, fromBolt.Version, fromBolt.Events)
+			}
+			if lm := got.LastModified(); lm.Before(lastModified) {
+				t.Errorf("step %d: LAST-MODIFIED went down from %v to %v", step/4, lastModified, lm)
+			} else {
+				lastModified = lm
+			}
+
+			for i := range sessions {
+				guid, bit := fmt.Sprintf("g%d", i), byte(1)<<i
+				e, inFeeds := got.Event(guid)
+				if e.Modified.IsZero() {
+					e.Modified = got.Updated // as feeds show it
+				}
+				prev := last[guid]
+				switch {
+				case present&bit != 0:
+					if !inFeeds || e.Cancelled {
+						t.Fatalf("step %d: %s is in the source, but in the feeds %v, cancelled %v", step/4, guid, inFeeds, e.Cancelled)
+					}
+				case prev == nil:
+					if inFeeds {
+						t.Fatalf("step %d: %s, never in the source, is in the feeds", step/4, guid)
+					}
+					continue
+				default:
+					if prev.gone.IsZero() {
+						prev.gone = now
+					}
+					if want := now.Sub(prev.gone) < keep; inFeeds != want || inFeeds && (!e.Cancelled || e.Title != prev.title) {
+						t.Fatalf("step %d: %s, gone for %v: in the feeds %v (want %v), cancelled %v, title %q (was %q)",
+							step/4, guid, now.Sub(prev.gone), inFeeds, want, e.Cancelled, e.Title, prev.title)
+					}
+					if !inFeeds {
+						continue
+					}
+				}
+				if prev != nil {
+					switch back := !prev.gone.IsZero() && present&bit != 0; {
+					case e.Sequence < prev.seq:
+						t.Errorf("step %d: %s: SEQUENCE went down from %d to %d", step/4, guid, prev.seq, e.Sequence)
+					case e.Modified.Before(prev.modified):
+						t.Errorf("step %d: %s: modified went back from %v to %v", step/4, guid, prev.modified, e.Modified)
+					case present&bit != 0 && !back && (titles&bit != 0) != (prev.material != 0) && e.Sequence == prev.seq:
+						t.Errorf("step %d: %s: renamed, but SEQUENCE stays %d", step/4, guid, e.Sequence)
+					case present&bit != 0 && !back && (titles&bit != 0) == (prev.material != 0) && e.Sequence != prev.seq:
+						t.Errorf("step %d: %s: nothing material changed, but SEQUENCE went from %d to %d", step/4, guid, prev.seq, e.Sequence)
+					case back && e.Sequence == prev.seq:
+						t.Errorf("step %d: %s: back in the source, but SEQUENCE stays %d", step/4, guid, e.Sequence)
+					}
+				}
+				if prev == nil {
+					prev = &seen{}
+					last[guid] = prev
+				}
+				prev.seq, prev.modified = e.Sequence, e.Modified
+				if present&bit != 0 {
+					prev.title, prev.material, prev.gone = e.Title, titles&bit, time.Time{}
+				}
+			}
+		}
+	})
+}
