@@ -49,7 +49,7 @@ func TestEveryZoneRoundTrip(t *testing.T) {
 			r := readers[year]
 			if r == nil {
 				text := VTimezone(loc, at, at).Serialize(&ics.SerializationConfiguration{MaxLength: 75, PropertyMaxLength: 75, NewLine: "\r\n"})
-				if r, err = parseVTimezone(text); err != nil {
+				if r, err = parseVTimezone(text, 2040); err != nil {
 					t.Fatalf("%s %d: %v\n%s", name, year, err, text)
 				}
 				if r.tzid != name {
@@ -92,8 +92,8 @@ type vtzOnset struct {
 }
 
 // parseVTimezone reads the STANDARD and DAYLIGHT observances of text and
-// expands their DTSTART, RDATEs and yearly RRULEs (through 2040).
-func parseVTimezone(text string) (*vtzReader, error) {
+// expands their DTSTART, RDATEs and yearly RRULEs through the year until.
+func parseVTimezone(text string, until int) (*vtzReader, error) {
 	if strings.Contains(strings.ReplaceAll(text, "\r\n", ""), "\n") {
 		return nil, fmt.Errorf("line ending other than CRLF")
 	}
@@ -112,7 +112,7 @@ func parseVTimezone(text string) (*vtzReader, error) {
 		case name == "BEGIN" && (value == "STANDARD" || value == "DAYLIGHT"):
 			props = map[string][]string{}
 		case name == "END" && (value == "STANDARD" || value == "DAYLIGHT"):
-			onsets, err := expandObservance(props)
+			onsets, err := expandObservance(props, until)
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +129,7 @@ func parseVTimezone(text string) (*vtzReader, error) {
 	return r, nil
 }
 
-func expandObservance(props map[string][]string) ([]vtzOnset, error) {
+func expandObservance(props map[string][]string, until int) ([]vtzOnset, error) {
 	one := func(name string) (string, error) {
 		if len(props[name]) != 1 {
 			return "", fmt.Errorf("want one %s, got %q", name, props[name])
@@ -166,7 +166,7 @@ func expandObservance(props map[string][]string) ([]vtzOnset, error) {
 		}
 	}
 	for _, rule := range props["RRULE"] {
-		more, err := expandYearly(rule, start, 2040)
+		more, err := expandYearly(rule, start, until)
 		if err != nil {
 			return nil, err
 		}
@@ -278,4 +278,71 @@ func (r *vtzReader) toUTC(local time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s does not exist (gap)", local.Format(localFormat))
 	}
 	return best, nil
+}
+
+// FuzzVTimezone checks the VTIMEZONE of any zone over any span a session
+// may have, from 1900 to 9999, as TestEveryZoneRoundTrip does for each
+// transition from 1970 to 2037: the wall time of each probed instant,
+// read back through the serialized VTIMEZONE by vtzReader, gives the
+// instant again (or its first occurrence, when the wall time repeats).
+// The probes are the span's ends and, within it, each transition with the
+// instants an hour either side.
+func FuzzVTimezone(f *testing.F) {
+	names := Names()
+	index := func(name string) uint16 { return uint16(slices.Index(names, name)) }
+	for _, seed := range []struct {
+		zone  string
+		at    time.Time
+		hours uint16
+	}{
+		{"Europe/Berlin", time.Date(2024, 3, 30, 0, 0, 0, 0, time.UTC), 72},
+		{"America/St_Johns", time.Date(1905, 6, 1, 0, 0, 0, 0, time.UTC), 20000},
+		{"Australia/Lord_Howe", time.Date(2150, 10, 1, 0, 0, 0, 0, time.UTC), 9000},
+		{"Pacific/Kiritimati", time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC), 24},
+		{"America/Sao_Paulo", time.Date(1963, 10, 1, 0, 0, 0, 0, time.UTC), 65535},
+	} {
+		f.Add(index(seed.zone), seed.at.Unix(), seed.hours)
+	}
+	earliest := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	latest := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, zone uint16, unix int64, hours uint16) {
+		name := names[int(zone)%len(names)]
+		loc, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc == time.UTC {
+			return
+		}
+		span := latest.Unix() - earliest
+		from := time.Unix(earliest+(unix%span+span)%span, 0).UTC()
+		to := from.Add(time.Duration(hours) * time.Hour)
+		if to.After(latest) {
+			to = latest
+		}
+		text := serialize(VTimezone(loc, from, to))
+		r, err := parseVTimezone(text, to.Year()+1)
+		if err != nil {
+			t.Fatalf("%s, %s to %s: %v\n%s", name, from, to, err, text)
+		}
+		probes := []time.Time{from, to}
+		_, next := from.In(loc).ZoneBounds()
+		for n := 0; !next.IsZero() && !next.After(to) && n < 100; n++ {
+			for _, at := range []time.Time{next.Add(-time.Hour), next, next.Add(time.Hour)} {
+				if !at.Before(from) && !at.After(to) {
+					probes = append(probes, at.UTC())
+				}
+			}
+			_, next = next.In(loc).ZoneBounds()
+		}
+		for _, at := range probes {
+			wall := at.In(loc)
+			local := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, time.UTC)
+			got, err := r.toUTC(local)
+			if first, isSecond := tztest.FirstOccurrence(loc, at); err != nil || !got.Equal(at) && !(isSecond && got.Equal(first)) {
+				t.Errorf("%s, span %s to %s: %s (local %s): VTIMEZONE gives %s, %v\n%s", name, from.Format(time.RFC3339), to.Format(time.RFC3339),
+					at.Format(time.RFC3339), local.Format(localFormat), got.Format(time.RFC3339), err, text)
+			}
+		}
+	})
 }

@@ -231,7 +231,7 @@ func TestVTimezoneHardZones(t *testing.T) {
 		local, _ := time.Parse(localFormat, tc.local)
 		want, _ := time.Parse(time.RFC3339, tc.wantUTC)
 		text := serialize(VTimezone(loc, want, want))
-		r, err := parseVTimezone(text)
+		r, err := parseVTimezone(text, 2040)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", tc.zone, err, text)
 		}

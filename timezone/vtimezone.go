@@ -14,8 +14,8 @@ const localFormat = "20060102T150405"
 
 // VTimezone returns a VTIMEZONE component for loc that is correct for every
 // instant in [from, to]: it covers the whole calendar years from the year
-// before from to the year after to, starting with the observance in effect
-// at the start of that span (RFC 5545 §3.6.5).
+// before from to the year after to (within the years 0 to 9999), starting
+// with the observance in effect at the start of that span (RFC 5545 §3.6.5).
 //
 // The observances are read from the zone database by probing loc for its
 // transitions. A zone that follows one yearly rule throughout the span gets a
@@ -41,7 +41,9 @@ func VTimezone(loc *time.Location, from, to time.Time) *ics.VTimezone {
 	if to.Before(from) {
 		from, to = to, from
 	}
-	key := vtzKey{loc.String(), from.UTC().Year() - 1, to.UTC().Year() + 1}
+	// Years stay within the four digits RFC 5545 writes: a span that ends
+	// in 9999 covers no year after it.
+	key := vtzKey{loc.String(), max(from.UTC().Year()-1, 0), min(to.UTC().Year()+1, 9999)}
 	// Only cache zones whose name identifies their rules: ours, from Load.
 	cached, _ := locations.Load(loc.String())
 	cacheable := cached == loc
