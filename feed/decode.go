@@ -836,11 +836,18 @@ func lineColumn(data []byte, offset int64) (line, column int) {
 
 // acronym returns the conference's acronym, or, with a warning when the
 // source has none (legacy pentabarf files), the one of the options or one
-// derived from the title: the service needs one for its URLs.
+// derived from the title: the service needs one for its URLs, and refuses
+// one that cannot be their first segment.
 func (d *decoder) acronym(acronym, title string, at place) (string, error) {
 	acronym, err := d.anyAcronym(acronym, title, at)
-	if err == nil && len(acronym) > maxKeyLen {
+	switch {
+	case err != nil:
+	case len(acronym) > maxKeyLen:
 		err = at.errorf(fmt.Errorf("an acronym of %d bytes; at most %d", len(acronym), maxKeyLen))
+	default:
+		if bad := checkAcronym(acronym); bad != nil {
+			err = at.errorf(bad)
+		}
 	}
 	return acronym, err
 }

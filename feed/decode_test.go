@@ -427,6 +427,12 @@ func TestParseErrors(t *testing.T) {
 			is: timezone.ErrUnknownZone, want: `time zone option: ` + zoneError(t, "Berlin")},
 		{name: "xml bad zone option, own zone", in: xmlDoc("00:30", tz), opts: ParseOptions{TimeZone: "Berlin"},
 			is: timezone.ErrUnknownZone, want: `time zone option: ` + zoneError(t, "Berlin")},
+		{name: "json acronym a route", in: jsonDoc(`"acronym": "demo"`, `"acronym": "tracks"`),
+			want: `schedule.conference.acronym: acronym "tracks" is taken by the service's own URLs (/tracks/…); give the conference another`},
+		{name: "json acronym a dot", in: jsonDoc(`"acronym": "demo"`, `"acronym": " . "`),
+			want: `schedule.conference.acronym: acronym "." cannot be a segment of the conference's URLs (/./feed.ics): it is . or .. or holds a /`},
+		{name: "json acronym a path", in: jsonDoc(`"acronym": "demo"`, `"acronym": "demo/2024"`),
+			want: `schedule.conference.acronym: acronym "demo/2024" cannot be a segment of the conference's URLs (/demo/2024/feed.ics): it is . or .. or holds a /`},
 		{name: "json no acronym or title", in: jsonDoc(`"acronym": "demo", "title": "Demo",`, ``),
 			want: `schedule.conference.acronym: the conference has neither an acronym nor a title`},
 

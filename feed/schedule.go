@@ -118,6 +118,23 @@ type Schedule struct {
 	descriptions *sync.Map
 }
 
+// reservedAcronyms are the first segments of the root routes that have
+// more segments under them (/tracks/{track}.ics, /static/{file}): the URLs
+// of a conference with such an acronym would be theirs.
+var reservedAcronyms = []string{"sessions", "speakers", "static", "tracks"}
+
+// checkAcronym says what is wrong with a conference's acronym, if it cannot
+// be the first segment of the conference's URLs (/{acronym}/feed.ics).
+func checkAcronym(a string) error {
+	switch {
+	case a == "." || a == ".." || strings.Contains(a, "/"):
+		return fmt.Errorf("acronym %q cannot be a segment of the conference's URLs (/%s/feed.ics): it is . or .. or holds a /", a, a)
+	case slices.Contains(reservedAcronyms, a):
+		return fmt.Errorf("acronym %q is taken by the service's own URLs (/%s/…); give the conference another", a, a)
+	}
+	return nil
+}
+
 // Every session lies between these instants. RFC 5545 writes a year in four
 // digits, in whatever zone a feed is shown (no zone is a day away from
 // UTC); and a session before 1900 is an export's mistake, most often a date
@@ -147,6 +164,9 @@ func checkSpan(start, end time.Time) error {
 func NewSchedule(conf Conference, events []Event) (*Schedule, error) {
 	if conf.Acronym == "" {
 		return nil, fmt.Errorf("conference has no acronym")
+	}
+	if err := checkAcronym(conf.Acronym); err != nil {
+		return nil, err
 	}
 	if conf.Location == nil {
 		return nil, fmt.Errorf("conference %s has no time zone", conf.Acronym)

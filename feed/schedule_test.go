@@ -128,6 +128,8 @@ func TestNewScheduleErrors(t *testing.T) {
 	}{
 		{"no acronym", func(c *Conference) { c.Acronym = "" }, nil, "conference has no acronym"},
 		{"no zone", func(c *Conference) { c.Location = nil }, nil, "conference demo has no time zone"},
+		{"acronym a path", func(c *Conference) { c.Acronym = "demo/2024" }, nil, `acronym "demo/2024" cannot be a segment of the conference's URLs`},
+		{"acronym a dot", func(c *Conference) { c.Acronym = ".." }, nil, `acronym ".." cannot be a segment`},
 		{"no guid", nil, []Event{ok, {ID: "2", Title: "Two", Start: start, Duration: time.Hour}}, `event "Two" (id 2) has no guid`},
 		{"duplicate guid", nil, []Event{ok, {GUID: "g1", ID: "2", Title: "Two", Start: start, Duration: time.Hour}}, `duplicate guid g1`},
 		{"zero duration", nil, []Event{{GUID: "g1", Title: "One", Start: start}}, `event "One" (guid g1): ends at or before its start`},

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -926,4 +927,43 @@ func FuzzServe(f *testing.F) {
 // header value: no control characters but tab.
 func validHeaderValue(v string) bool {
 	return !strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
+}
+
+// TestReservedAcronyms: the acronyms refused are the first segments of the
+// root routes with more segments under them, which a conference's own
+// routes (/{conference}/…) would collide with, and no others.
+func TestReservedAcronyms(t *testing.T) {
+	store, err := NewStore(miniSchedule(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{})
+	r := mux.NewRouter()
+	addRoutes(r, srv, nil)
+	var taken []string
+	err = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		tpl, err := route.GetPathTemplate()
+		if err != nil {
+			return err
+		}
+		first, rest, deeper := strings.Cut(strings.TrimPrefix(tpl, "/"), "/")
+		if deeper && rest != "" && !strings.HasPrefix(first, "{") && !slices.Contains(taken, first) {
+			taken = append(taken, first)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(taken)
+	if !slices.Equal(taken, reservedAcronyms) {
+		t.Errorf("root routes with more under them start with %q; reservedAcronyms is %q", taken, reservedAcronyms)
+	}
+	for _, a := range taken {
+		c := miniSchedule(t).Conference
+		c.Acronym = a
+		if _, err := NewSchedule(c, nil); err == nil {
+			t.Errorf("NewSchedule takes the acronym %q", a)
+		}
+	}
 }
