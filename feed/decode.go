@@ -473,14 +473,18 @@ func checkEventSpan(r *rawEvent, start, end time.Time) error {
 	if err == nil {
 		return nil
 	}
+	// The start is to blame when it is out of bounds itself; otherwise
+	// the end, or the duration that gives it.
 	field := "start"
 	switch {
-	case !start.Before(earliestStart) && r.hasEnd:
+	case start.Before(earliestStart) || start.After(latestEnd):
+		if r.hasDate && r.date != "" {
+			field = "date"
+		}
+	case r.hasEnd:
 		field = "end"
-	case !start.Before(earliestStart):
+	default:
 		field = "duration"
-	case r.hasDate && r.date != "":
-		field = "date"
 	}
 	return r.field(field).errorf(fmt.Errorf("event %s %w", describe(r), err))
 }

@@ -152,7 +152,7 @@ func checkSpan(start, end time.Time) error {
 	case start.Before(earliestStart):
 		return fmt.Errorf("starts %s, before the year 1900: a date never set?", start.UTC().Format(time.RFC3339))
 	case end.After(latestEnd):
-		return fmt.Errorf("ends %s, after the last day iCalendar can write in every zone, %s", end.UTC().Format(time.RFC3339), latestEnd.Format(time.DateOnly))
+		return fmt.Errorf("ends %s, after %s, the latest end iCalendar can write in every zone", end.UTC().Format(time.RFC3339), latestEnd.Format(time.RFC3339))
 	case end.Sub(start) == math.MaxInt64:
 		return fmt.Errorf("ends %s, centuries after it starts", end.UTC().Format(time.RFC3339))
 	}

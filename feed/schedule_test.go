@@ -137,7 +137,7 @@ func TestNewScheduleErrors(t *testing.T) {
 		{"zero date", nil, []Event{{GUID: "g1", Title: "One", Start: time.Time{}, Duration: time.Hour}},
 			`event "One" (guid g1): starts 0001-01-01T00:00:00Z, before the year 1900: a date never set?`},
 		{"past 9999", nil, []Event{{GUID: "g1", Title: "One", Start: time.Date(9999, 12, 30, 23, 0, 0, 0, time.UTC), Duration: 2 * time.Hour}},
-			`event "One" (guid g1): ends 9999-12-31T01:00:00Z, after the last day iCalendar can write in every zone, 9999-12-31`},
+			`event "One" (guid g1): ends 9999-12-31T01:00:00Z, after 9999-12-31T00:00:00Z, the latest end iCalendar can write in every zone`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,6 +150,28 @@ func TestNewScheduleErrors(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestNewScheduleSpanBounds: a session may start at the first instant of
+// 1900 and end at the latest instant checkSpan allows, in any zone.
+func TestNewScheduleSpanBounds(t *testing.T) {
+	conf := testConference(t)
+	events := []Event{
+		{GUID: "first", Title: "First", Start: earliestStart, Duration: time.Hour},
+		{GUID: "last", Title: "Last", Start: latestEnd.Add(-time.Hour), Duration: time.Hour},
+		{GUID: "kiritimati", Title: "Kiritimati", Start: latestEnd.Add(-time.Hour).In(time.FixedZone("+14", 14*3600)), Duration: time.Hour},
+	}
+	if _, err := NewSchedule(conf, events); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []Event{
+		{GUID: "early", Title: "Early", Start: earliestStart.Add(-time.Second), Duration: time.Hour},
+		{GUID: "late", Title: "Late", Start: latestEnd.Add(-time.Hour), Duration: time.Hour + time.Second},
+	} {
+		if _, err := NewSchedule(conf, []Event{e}); err == nil {
+			t.Errorf("%s: a session from %v for %v is taken", e.GUID, e.Start, e.Duration)
+		}
 	}
 }
 
