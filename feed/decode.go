@@ -459,8 +459,12 @@ func (d *decoder) convert(r *rawEvent, dy *day, roomKey string, trackColors map[
 			})
 		}
 	}
-	if err := checkEventSpan(r, start, end); err != nil {
-		return Event{}, err
+	// An event that lasts no time is left out by event, whatever its date:
+	// a marker with a date never set keeps no schedule from loading.
+	if !end.Equal(start) {
+		if err := checkEventSpan(r, start, end); err != nil {
+			return Event{}, err
+		}
 	}
 	e.Duration = end.Sub(start)
 	return e, nil

@@ -680,6 +680,8 @@ func TestParseWarnings(t *testing.T) {
 				`x: schedule.conference.days[0].rooms["Hall A"][0]: event 1 ("One") lasts no time (ends as it starts); left out of the feeds`},
 			{"xml duration", xmlDoc, []string{"<duration>00:30</duration>", "<duration>0:00:00</duration>"},
 				`x: schedule/day[1]/room[@name="Janson"]/event[1] (line 11): event 1 ("One") lasts no time (ends as it starts); left out of the feeds`},
+			{"json before 1900", jsonDoc, []string{`"date": "2024-03-30T10:00:00+01:00", "start": "10:00", "duration": "00:30"`, `"date": "1899-03-30T10:00:00+01:00", "start": "10:00", "duration": "00:00"`},
+				`x: schedule.conference.days[0].rooms["Hall A"][0]: event 1 ("One") lasts no time (ends as it starts); left out of the feeds`},
 			{"two", xmlDoc, []string{"<duration>00:30</duration>", "<duration>00:00</duration>", "</event>\n    </room>", "</event>\n<event guid=\"g3\"><start>12:00</start><duration>00:00</duration><title>Three</title></event>\n    </room>"},
 				`x: schedule/day[1]/room[@name="Janson"]/event[1] (line 11): event 1 ("One") lasts no time (ends as it starts); left out of the feeds (and 1 more events like this)`},
 		} {
