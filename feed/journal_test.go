@@ -1429,7 +1429,11 @@ func FuzzJournal(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { bolt.Close() }()
+		defer func() {
+			if bolt != nil {
+				bolt.Close()
+			}
+		}()
 
 		type seen struct {
 			seq      int
