@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -567,4 +568,129 @@ func TestCopyKey(t *testing.T) {
 			t.Errorf("copyKey(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzReload runs a service with a state file through any sequence of what
+// its schedule file can become (a good schedule, a changed one, a broken
+// one, one emptied of sessions, another conference's) with a reload or a
+// restart after each, and checks it against what the README promises: a
+// reload that fails or is refused keeps what was served, and says so; a
+// restart on a file that fails serves the copy kept from the last good
+// load, and flags it; anything else that loads is served.
+//
+// Each byte of data is a step: the file's next content (byte%5), then a
+// reload, or a restart when byte%6 is 5 (and always for the first).
+func FuzzReload(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 17, 0, 3, 23, 4, 29, 2, 17}) // 17 restarts on the broken file, 23 on the empty one, 29 on the other conference's
+	f.Add([]byte{3, 0, 3, 11, 2, 17, 1})
+	f.Add([]byte{2})
+	f.Add([]byte{4, 0, 35, 17, 0})
+	doc := func(acronym string, titles ...string) []byte {
+		var events []string
+		for i, title := range titles {
+			events = append(events, fmt.Sprintf(`{"guid": "g%d", "id": %d, "date": "2024-03-30T%02d:00:00+01:00", "start": "%02d:00", "duration": "00:30", "title": %q, "persons": []}`,
+				i, i+1, 9+i, 9+i, title))
+		}
+		return fmt.Appendf(nil, `{"schedule": {"version": "1", "conference": {"acronym": %q, "title": "Demo", "time_zone_name": "Europe/Berlin", "days": [{"index": 1, "date": "2024-03-30", "rooms": {"Hall A": [%s]}}]}}}`,
+			acronym, strings.Join(events, ", "))
+	}
+	type content struct {
+		data    []byte
+		acronym string   // "" when it does not load
+		titles  []string // of its sessions, in GUID order
+	}
+	contents := []content{
+		{doc("demo", "One", "Two", "Three"), "demo", []string{"One", "Two", "Three"}},
+		{doc("demo", "One", "Two, renamed"), "demo", []string{"One", "Two, renamed"}},
+		{[]byte(`{"schedule": {"conference": {`), "", nil},
+		{doc("demo"), "demo", nil},
+		{doc("other", "Elsewhere"), "other", []string{"Elsewhere"}},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 || len(data) > 24 {
+			return
+		}
+		dir, err := os.MkdirTemp("/dev/shm", "confcal-fuzz-") // memory: no fsync to wait for
+		if err != nil {
+			dir = t.TempDir()
+		}
+		defer os.RemoveAll(dir)
+		path, state := filepath.Join(dir, "schedule.json"), filepath.Join(dir, "state.db")
+		var (
+			r       *Reloader
+			store   *Store
+			reg     *prometheus.Registry
+			journal *BoltJournal
+		)
+		defer func() {
+			if journal != nil {
+				journal.Close()
+			}
+		}()
+		start := func() error {
+			if journal != nil {
+				journal.Close()
+			}
+			var err error
+			if journal, err = OpenBoltJournal(state, JournalOptions{Logger: discard()}); err != nil {
+				t.Fatal(err)
+			}
+			reg = prometheus.NewRegistry()
+			r = NewReloader(discard(), reg, []Source{{Location: path}}, LoadOptions{})
+			r.SetJournal(journal)
+			store, err = r.Start(context.Background())
+			return err
+		}
+		// The model: what is served, the last good content kept, and
+		// whether what is served is that copy because the file failed.
+		served, kept, fromCopy := -1, -1, false
+		for step, b := range data {
+			next, restart := int(b%5), step == 0 || b%6 == 5
+			if err := os.WriteFile(path, contents[next].data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			loads := contents[next].acronym != ""
+			if restart {
+				err := start()
+				switch {
+				case loads:
+					served, kept, fromCopy = next, next, false
+				case kept >= 0:
+					served, fromCopy = kept, true
+				default:
+					if err == nil {
+						t.Fatalf("step %d: a start on a file that fails, with no copy kept, succeeded", step)
+					}
+					return // the service does not start: nothing more to check
+				}
+				if err != nil {
+					t.Fatalf("step %d: start: %v", step, err)
+				}
+			} else {
+				live := len(contents[served].titles) > 0
+				refused := !loads || contents[next].acronym != contents[served].acronym || live && len(contents[next].titles) == 0
+				err := r.Reload(context.Background())
+				if refused != (err != nil) {
+					t.Fatalf("step %d: reload to content %d while serving %d: error %v, want refused %v", step, next, served, err, refused)
+				}
+				if !refused {
+					served, kept, fromCopy = next, next, false
+				}
+			}
+			want := contents[served]
+			s := store.Default()
+			var titles []string
+			for _, e := range s.Events {
+				if !e.Cancelled {
+					titles = append(titles, e.Title)
+				}
+			}
+			if s.Conference.Acronym != want.acronym || !slices.Equal(titles, want.titles) {
+				t.Fatalf("step %d: serving %s %q, want content %d: %s %q", step, s.Conference.Acronym, titles, served, want.acronym, want.titles)
+			}
+			if got := gathered(t, reg, "confcal_schedule_kept_copy", "conference", want.acronym); (got == 1) != fromCopy {
+				t.Errorf("step %d: confcal_schedule_kept_copy = %v, serving the kept copy: %v", step, got, fromCopy)
+			}
+		}
+	})
 }
