@@ -852,10 +852,11 @@ func TestRendersWait(t *testing.T) {
 	}
 }
 
-// FuzzServe sends the service any request a client can send: no request
-// makes it fail (5xx) or panic, every error says what was wrong, every
-// calendar is valid, and the same request again, which a remembered URL
-// answers before routing, gets the same answer.
+// FuzzServe sends the service, serving two conferences, any request a
+// client can send: no request makes it fail (5xx) or panic, every error
+// says what was wrong, every calendar is valid, and the same request
+// again, which a remembered URL answers before routing, gets the same
+// answer.
 func FuzzServe(f *testing.F) {
 	for _, seed := range []string{
 		"/", "/feed.ics", "/feed.ics?track=rust&speaker=J%C3%BCrgen&tz=Asia/Tokyo&alarm=10m",
@@ -864,13 +865,14 @@ func FuzzServe(f *testing.F) {
 		"/mini2024/schedule.json", "/embed?track=rust", "/healthz", "/readyz", "/static/app.css",
 		"/feed.ics?tz=Mars/Olympus", "/tracks/nope.ics", "/feed.ics?track=%zz", "/feed.ics?alarm=-1h",
 		"/feed.ics?" + strings.Repeat("track=a&", 300), "/other2024/feed.ics", "/feed.ics/",
+		"/dynn2022/tracks/spotlight.ics?tz=Asia/Kolkata", "/dynn2022/speakers/gao-huang.ics", "/dynn2022/", "/dynn2022/embed",
 	} {
 		f.Add(byte(0), seed, "gzip", "")
 	}
 	f.Add(byte(1), "/feed.ics", "br, gzip;q=0.5", `"x"`)
 	f.Add(byte(2), "/schedule.json", "", "")
 	f.Add(byte(3), "/feed.ics?tz=Europe/Berlin", "identity", "*")
-	store, err := NewStore(miniSchedule(f))
+	store, err := NewStore(miniSchedule(f), workshop(f)) // the root serves the first
 	if err != nil {
 		f.Fatal(err)
 	}
