@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/confcal/confcal/fixtures"
 	"github.com/confcal/confcal/timezone"
@@ -833,8 +829,7 @@ func checkFuzzedLinks(t *testing.T, s *Schedule) {
 		t.Fatal(err)
 	}
 	const base = "https://cal.example.org"
-	reg := struct{ prometheus.Registerer }{prometheus.NewRegistry()}
-	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, reg, Options{BaseURL: base})
+	h := quietHandler(store, Options{BaseURL: base})
 	get := func(link string) *httptest.ResponseRecorder {
 		t.Helper()
 		target, ok := strings.CutPrefix(link, base)

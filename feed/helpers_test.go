@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bytes"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/confcal/confcal/timezone"
 )
@@ -101,4 +103,23 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	if want := readFile(t, golden); !bytes.Equal(got, want) {
 		t.Errorf("output differs from %s; check the diff, then rerun with -update", golden)
 	}
+}
+
+// fuzzDir is a directory for one fuzz input's files, removed when the
+// input is done: in memory when /dev/shm is there, so that bbolt's fsyncs
+// cost nothing.
+func fuzzDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("/dev/shm", "confcal-fuzz-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// quietHandler serves store with opts, logging nowhere and registering
+// its metrics where nothing gathers them: without /metrics, whose counts
+// change from one request to the next.
+func quietHandler(store *Store, opts Options) http.Handler {
+	return NewServer(discard(), store, struct{ prometheus.Registerer }{prometheus.NewRegistry()}, opts)
 }

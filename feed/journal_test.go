@@ -1417,12 +1417,7 @@ func FuzzJournal(f *testing.F) {
 		if len(data) > 4*16 {
 			data = data[:4*16]
 		}
-		dir, err := os.MkdirTemp("/dev/shm", "confcal-fuzz-") // memory: no fsync to wait for
-		if err != nil {
-			dir = t.TempDir()
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "state.db")
+		path := filepath.Join(fuzzDir(t), "state.db")
 		opts := JournalOptions{KeepCancelled: keep, Logger: discard()}
 		mem := NewMemoryJournal(opts)
 		bolt, err := OpenBoltJournal(path, opts)

@@ -610,11 +610,7 @@ func FuzzReload(f *testing.F) {
 		if len(data) == 0 || len(data) > 24 {
 			return
 		}
-		dir, err := os.MkdirTemp("/dev/shm", "confcal-fuzz-") // memory: no fsync to wait for
-		if err != nil {
-			dir = t.TempDir()
-		}
-		defer os.RemoveAll(dir)
+		dir := fuzzDir(t)
 		path, state := filepath.Join(dir, "schedule.json"), filepath.Join(dir, "state.db")
 		var (
 			r       *Reloader

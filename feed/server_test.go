@@ -876,10 +876,7 @@ func FuzzServe(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	// A Registerer that is no Gatherer: without /metrics, whose counts
-	// change from one request to the next, every answer can be compared.
-	reg := struct{ prometheus.Registerer }{prometheus.NewRegistry()}
-	h := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, reg, Options{})
+	h := quietHandler(store, Options{}) // no /metrics: every answer can be compared
 	methods := []string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPost}
 	f.Fuzz(func(t *testing.T, method byte, target, acceptEncoding, ifNoneMatch string) {
 		u, err := url.ParseRequestURI(target)
@@ -939,7 +936,7 @@ func TestReservedAcronyms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), store, prometheus.NewRegistry(), Options{})
+	srv, _ := newServer(discard(), store, prometheus.NewRegistry(), Options{})
 	r := mux.NewRouter()
 	addRoutes(r, srv, nil)
 	var taken []string
