@@ -30,14 +30,26 @@ go build -o "$tmp/baseline" ./internal/loadtest/baseline
 
 wait_for() { for _ in $(seq 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 
-# rps URL [header ...]: requests per second wrk measured.
-rps() {
-  local url=$1; shift
-  local args=()
+# cpu PID: the CPU time, in clock ticks, that process has used so far.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+tick=$(getconf CLK_TCK)
+
+# measure PID URL [header ...]: the requests per second wrk measured, and
+# the server's CPU time per request in µs. The second leaves out time the
+# server waited for a CPU the machine gave to others (a shared machine's
+# noise), so its ratios move less from run to run.
+measure() {
+  local pid=$1 url=$2; shift 2
+  local args=() c0 c1
   for h in "$@"; do args+=(-H "$h"); done
+  c0=$(cpu "$pid")
   taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "${args[@]}" "$url" >"$tmp/wrk.out"
+  c1=$(cpu "$pid")
   grep -q 'Non-2xx or 3xx' "$tmp/wrk.out" && { cat "$tmp/wrk.out" >&2; echo "errors in run against $url" >&2; exit 1; }
-  awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out"
+  awk -v c="$((c1 - c0))" -v tick="$tick" '
+    / requests in / {n = $1}
+    /Requests\/sec/ {rps = $2}
+    END {printf "%s %.3f\n", rps, c * 1e6 / tick / n}' "$tmp/wrk.out"
 }
 
 # All the servers run at once, pinned to CPU 0; only the one under load
@@ -46,20 +58,34 @@ rps() {
 # alike; medians are reported.
 rounds=${ROUNDS:-3}
 
+declare -A pid
 GOMAXPROCS=1 taskset -c 0 "$tmp/confcal" -addr 127.0.0.1:18080 -log-format json 2>/dev/null &
 pids+=($!)
+pid[confcal]=$!
 wait_for "http://127.0.0.1:18080/healthz"
 curl -fsS -o "$tmp/feed.ics" "http://127.0.0.1:18080$feedpath"
 
 GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18081 -file "$tmp/feed.ics" &
 pids+=($!)
+pid[baseline]=$!
 wait_for "http://127.0.0.1:18081/"
 
-# The contract baseline sends confcal's other 200 headers.
-{ curl -fsS -D - -o /dev/null "http://127.0.0.1:18080$feedpath" | tr -d '\r' | tail -n +2 |
-    grep -viE '^(date|content-length|content-type|content-encoding|etag):'; echo; } >"$tmp/headers"
-GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18083 -file "$tmp/feed.ics" -headers "$tmp/headers" -timeouts &
+# The contract baseline sends confcal's other headers, those of its 200
+# and those of its 304.
+# headers_of FILE [curl args]: the headers confcal answers with, but for
+# those every server sends.
+headers_of() {
+  local out=$1; shift
+  { curl -sS -D - -o /dev/null "$@" "http://127.0.0.1:18080$feedpath" | tr -d '\r' | tail -n +2 |
+      grep -viE '^(date|content-length|content-type|content-encoding|etag):'; echo; } >"$out"
+}
+headers_of "$tmp/headers"
+confcal_etag=$(curl -fsS -D - -o /dev/null "http://127.0.0.1:18080$feedpath" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}')
+headers_of "$tmp/headers304" -H "If-None-Match: $confcal_etag"
+GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18083 -file "$tmp/feed.ics" \
+  -headers "$tmp/headers" -headers304 "$tmp/headers304" -timeouts &
 pids+=($!)
+pid[contract]=$!
 wait_for "http://127.0.0.1:18083/"
 
 # Every server gets the same requests, confcal's feed URL: nginx serves the
@@ -87,7 +113,9 @@ http {
 CONF
 taskset -c 0 nginx -c "$tmp/nginx.conf" &
 pids+=($!)
+pid_nginx_master=$!
 wait_for "http://127.0.0.1:18082$feedpath"
+pid[nginx]=$(pgrep -P "${pid_nginx_master}" | head -n 1) # the worker
 
 servers=(confcal baseline contract nginx)
 declare -A url etag
@@ -103,28 +131,43 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 
 printf '\nfeed %s (%s bytes), %ss per run, %s rounds, %s connections, servers on CPU 0, wrk on CPU 1\n' \
   "$feedpath" "$(wc -c <"$tmp/feed.ics")" "$secs" "$rounds" "$conns"
-printf '%-8s %10s %10s %10s %10s %14s %14s %14s\n' variant confcal baseline contract nginx confcal/base confcal/contr confcal/nginx
+printf 'ratios are medians of each round'"'"'s; "by CPU": the other server'"'"'s CPU time per request over confcal'"'"'s\n'
+printf '%-8s %9s %9s %9s %9s %7s %7s %7s %7s %7s %7s\n' '' confcal baseline contract nginx \
+  'c/base' 'c/contr' 'c/nginx' 'c/base' 'c/contr' 'c/nginx'
+printf '%-8s %39s %23s %23s\n' variant 'requests per second' 'by requests/s' 'by CPU'
+declare -A cpuus=()
 for v in plain gzip 304; do
-  declare -A got=() ratio=()
+  declare -A got=() ratio=() cratio=() us=()
   for round in $(seq 0 $((rounds - 1))); do
     # Each round starts with the next server, so that none always runs
     # first (after an idle or a different load) or last.
     k=$((round % ${#servers[@]}))
-    declare -A r=()
+    declare -A r=() c=()
     for srv in "${servers[@]:k}" "${servers[@]:0:k}"; do
       case $v in
-        plain) r[$srv]=$(rps "${url[$srv]}") ;;
-        gzip) r[$srv]=$(rps "${url[$srv]}" "Accept-Encoding: gzip") ;;
-        304) r[$srv]=$(rps "${url[$srv]}" "If-None-Match: ${etag[$srv]}") ;;
+        plain) read -r r[$srv] c[$srv] < <(measure "${pid[$srv]}" "${url[$srv]}") ;;
+        gzip) read -r r[$srv] c[$srv] < <(measure "${pid[$srv]}" "${url[$srv]}" "Accept-Encoding: gzip") ;;
+        304) read -r r[$srv] c[$srv] < <(measure "${pid[$srv]}" "${url[$srv]}" "If-None-Match: ${etag[$srv]}") ;;
       esac
       got[$srv]+=" ${r[$srv]}"
+      us[$srv]+=" ${c[$srv]}"
     done
     for srv in baseline contract nginx; do
       ratio[$srv]+=" $(echo "${r[confcal]} / ${r[$srv]}" | bc -l)"
+      cratio[$srv]+=" $(echo "${c[$srv]} / ${c[confcal]}" | bc -l)"
     done
   done
   # shellcheck disable=SC2086 # the lists are meant to split
-  printf '%-8s %10.0f %10.0f %10.0f %10.0f %14.2f %14.2f %14.2f\n' "$v" \
+  printf '%-8s %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f %7.2f %7.2f %7.2f %7.2f\n' "$v" \
     "$(median ${got[confcal]})" "$(median ${got[baseline]})" "$(median ${got[contract]})" "$(median ${got[nginx]})" \
-    "$(median ${ratio[baseline]})" "$(median ${ratio[contract]})" "$(median ${ratio[nginx]})"
+    "$(median ${ratio[baseline]})" "$(median ${ratio[contract]})" "$(median ${ratio[nginx]})" \
+    "$(median ${cratio[baseline]})" "$(median ${cratio[contract]})" "$(median ${cratio[nginx]})"
+  for srv in "${servers[@]}"; do
+    # shellcheck disable=SC2086
+    cpuus[$v,$srv]=$(median ${us[$srv]})
+  done
+done
+printf '\nserver CPU per request, µs (medians)\n%-8s %9s %9s %9s %9s\n' variant confcal baseline contract nginx
+for v in plain gzip 304; do
+  printf '%-8s %9.2f %9.2f %9.2f %9.2f\n' "$v" "${cpuus[$v,confcal]}" "${cpuus[$v,baseline]}" "${cpuus[$v,contract]}" "${cpuus[$v,nginx]}"
 done

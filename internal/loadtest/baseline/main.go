@@ -2,10 +2,10 @@
 // the same bytes from memory, with an ETag, If-None-Match and precompressed
 // gzip. The load test compares confcal against it.
 //
-// With -headers and -timeouts it also sends the rest of the headers of
-// confcal's 200 responses and runs with the server timeouts main.go sets:
-// what the HTTP contract of a feed costs in net/http, without confcal's
-// routing, cache, metrics and log.
+// With -headers, -headers304 and -timeouts it also sends the rest of the
+// headers of confcal's 200 and 304 responses and runs with the server
+// timeouts main.go sets: what the HTTP contract of a feed costs in
+// net/http, without confcal's routing, cache, metrics and log.
 package main
 
 import (
@@ -27,19 +27,21 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "listen address")
 	file := flag.String("file", "", "the bytes to serve")
-	headers := flag.String("headers", "", "file of further response headers to send, one \"Name: value\" a line")
+	headers := flag.String("headers", "", "file of further 200 response headers to send, one \"Name: value\" a line")
+	headers304 := flag.String("headers304", "", "the same for 304 responses")
 	timeouts := flag.Bool("timeouts", false, "run with confcal's server timeouts")
 	flag.Parse()
 	body, err := os.ReadFile(*file)
 	if err != nil {
 		log.Fatal(err)
 	}
-	extra := http.Header{}
-	if *headers != "" {
-		extra, err = readHeaders(*headers)
-		if err != nil {
-			log.Fatal(err)
-		}
+	extra, err := readHeaders(*headers)
+	if err != nil {
+		log.Fatal(err)
+	}
+	extra304, err := readHeaders(*headers304)
+	if err != nil {
+		log.Fatal(err)
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -52,6 +54,9 @@ func main() {
 		h.Set("Content-Type", "text/calendar; charset=utf-8")
 		h.Set("ETag", etag)
 		if r.Header.Get("If-None-Match") == etag {
+			for k, v := range extra304 {
+				h[k] = v
+			}
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -76,8 +81,11 @@ func main() {
 	log.Fatal(srv.ListenAndServe())
 }
 
-// readHeaders reads "Name: value" lines.
+// readHeaders reads "Name: value" lines; no path, no headers.
 func readHeaders(path string) (http.Header, error) {
+	if path == "" {
+		return http.Header{}, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
