@@ -90,6 +90,25 @@ func (s *Schedule) Name(f Filter) string {
 	return name
 }
 
+// maxFileName bounds a feed's file name; a selection too long to name
+// gets the conference's.
+const maxFileName = 100
+
+// FileName is the name a feed of f is saved under: the conference's
+// acronym, then the slugs of its tracks and speakers, as in
+// "dynn2022-spotlight.ics". Files saved from different feeds then differ.
+func (s *Schedule) FileName(f Filter) string {
+	f = f.canonical()
+	name := s.Conference.Acronym
+	for _, slug := range slices.Concat(f.Tracks, f.Speakers) {
+		name += "-" + slug
+	}
+	if len(name) > maxFileName {
+		name = s.Conference.Acronym
+	}
+	return name + ".ics"
+}
+
 // NotFoundError reports a track, speaker or session the schedule does not
 // have, with the closest ones it does.
 type NotFoundError struct {

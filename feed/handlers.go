@@ -54,7 +54,7 @@ func (s *server) handleFeed() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		disposition := headerValue(contentDisposition("inline", sched.Conference.Acronym+".ics"))
+		disposition := headerValue(contentDisposition("inline", sched.FileName(q.Filter)))
 		code, _ := s.serve(w, r, body, hdrCalendar, disposition)
 		s.countFeed(sched, body, r, code)
 		s.rememberPoll(r, sched, key, disposition)

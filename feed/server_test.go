@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -54,6 +55,42 @@ func get(t *testing.T, srv *httptest.Server, method, path string, header map[str
 		t.Fatal(err)
 	}
 	return resp, body
+}
+
+// TestFeedFileName: a feed is saved under a name that says what it holds,
+// whatever spelling asked for it.
+func TestFeedFileName(t *testing.T) {
+	srv, _ := newTestServer(t)
+	long := "/feed.ics?speaker=zhangyang-atlas-wang&track=rust,go-friends&tz=Asia/Tokyo"
+	for _, tc := range []struct{ path, want string }{
+		{"/feed.ics", "mini2024.ics"},
+		{"/feed.ics?tz=Asia/Tokyo&alarm=10m", "mini2024.ics"},
+		{"/tracks/rust.ics", "mini2024-rust.ics"},
+		{"/tracks/Go%20%26%20Friends.ics", "mini2024-go-friends.ics"},
+		{"/mini2024/speakers/zhangyang-atlas-wang.ics", "mini2024-zhangyang-atlas-wang.ics"},
+		{"/feed.ics?track=rust&track=go-friends&track=rust", "mini2024-go-friends-rust.ics"},
+		{long, "mini2024-go-friends-rust-zhangyang-atlas-wang.ics"},
+	} {
+		resp, body := get(t, srv, http.MethodGet, tc.path, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", tc.path, resp.StatusCode, body)
+		}
+		if got, want := resp.Header.Get("Content-Disposition"), `inline; filename="`+tc.want+`"`; got != want {
+			t.Errorf("%s: Content-Disposition = %s, want %s", tc.path, got, want)
+		}
+	}
+	// A selection too long to name is saved under the conference's name.
+	s := miniSchedule(t)
+	var many Filter
+	for range 20 {
+		many.Speakers = append(many.Speakers, fmt.Sprintf("speaker-%d", len(many.Speakers)))
+	}
+	if got := s.FileName(many); got != "mini2024.ics" {
+		t.Errorf("FileName(20 speakers) = %q, want mini2024.ics", got)
+	}
+	if got := s.FileName(Filter{Speakers: many.Speakers[:3]}); got != "mini2024-speaker-0-speaker-1-speaker-2.ics" {
+		t.Errorf("FileName(3 speakers) = %q", got)
+	}
 }
 
 func TestFeedResponse(t *testing.T) {
