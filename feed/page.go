@@ -297,7 +297,6 @@ func (s *server) handleStatic() http.Handler {
 // pageData is what the page and embed templates show.
 type pageData struct {
 	Title          string
-	Acronym        string
 	URL            string // the conference's website
 	Venue          string
 	Dates          string // "Saturday 30 March 2024" or a range
@@ -412,8 +411,8 @@ func (l feedLinks) Outlook(host, name string) string {
 // sessions q selects, grouped by day and start in q's zone.
 func newPageData(s *Schedule, base string, q Query, fixedZone bool) pageData {
 	d := pageData{
-		Title: cmp.Or(s.Conference.Title, s.Conference.Acronym), Acronym: s.Conference.Acronym,
-		URL: webURL(s.Conference.URL), Venue: s.Conference.Venue, Dates: scheduleDates(s),
+		Title: cmp.Or(s.Conference.Title, s.Conference.Acronym),
+		URL:   webURL(s.Conference.URL), Venue: s.Conference.Venue, Dates: scheduleDates(s),
 		Base: base, ConferenceZone: s.Conference.TimeZone, Zone: zoneName(q.Zone), FixedZone: fixedZone,
 		Zones: withZone(loadWeb().zones, s.Conference.TimeZone), ZoneAliases: loadWeb().aliases,
 		Feed:  newFeedLinks(base + FeedURL(s, q)),

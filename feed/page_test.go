@@ -94,7 +94,9 @@ func TestPage(t *testing.T) {
 	page := string(body)
 	for _, want := range []string{`<html lang="en">`, "<main", "<nav", `<h1>Mini Conf 2024</h1>`, `<time class="t" datetime="2024-03-30T08:00:00Z">09:00</time>`,
 		"Google Calendar refreshes subscriptions only every several hours", "one-time copy", "updates itself",
-		"https://calendar.google.com/calendar/r/settings/addbyurl", `download="mini2024.ics"`,
+		"https://calendar.google.com/calendar/r/settings/addbyurl",
+		// The download is saved under the name the feed's Content-Disposition gives.
+		`id="link-download" href="` + srv.URL + `/feed.ics" download>`,
 		`value="` + srv.URL + `/feed.ics"`, `href="webcal://` + strings.TrimPrefix(srv.URL, "http://") + `/feed.ics"`,
 		// Google takes the feed by its webcal URL, escaped whole.
 		"https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F" + strings.ReplaceAll(strings.TrimPrefix(srv.URL, "http://"), ":", "%3A") + "%2Ffeed.ics",
