@@ -482,6 +482,40 @@ func TestStatic(t *testing.T) {
 	}
 }
 
+// TestDarkColours: the dark colours come twice in app.css, for a visitor
+// whose setting is dark and for an embed asked for the dark theme. The two
+// blocks must declare the same colours.
+func TestDarkColours(t *testing.T) {
+	css, err := webFiles.ReadFile("web/static/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// block returns the declarations of the rule that opens with selector.
+	block := func(selector string) map[string]string {
+		t.Helper()
+		_, rest, ok := strings.Cut(string(css), selector+" {")
+		body, _, closed := strings.Cut(rest, "}")
+		if !ok || !closed {
+			t.Fatalf("app.css has no rule %s", selector)
+		}
+		decls := map[string]string{}
+		for _, d := range strings.Split(body, ";") {
+			if name, value, ok := strings.Cut(d, ":"); ok && strings.HasPrefix(strings.TrimSpace(name), "--") {
+				decls[strings.TrimSpace(name)] = strings.TrimSpace(value)
+			}
+		}
+		return decls
+	}
+	setting := block(`:root:not([data-theme="light"])`)
+	asked := block(`:root[data-theme="dark"]`)
+	if len(setting) < 10 {
+		t.Fatalf("the dark block declares %d colours: %v", len(setting), setting)
+	}
+	if !maps.Equal(setting, asked) {
+		t.Errorf("the dark blocks differ:\nprefers-color-scheme: %v\ndata-theme=\"dark\":   %v", setting, asked)
+	}
+}
+
 func TestZoneGroups(t *testing.T) {
 	// Etc/GMT+5 (UTC−5) and the names without a place are left out.
 	groups := zoneGroups([]string{"Etc/UTC", "Europe/Berlin", "America/New_York", "Etc/GMT", "Etc/GMT+5", "Etc/GMT-14",
