@@ -156,6 +156,9 @@ for v in plain gzip 304; do
       ratio[$srv]+=" $(echo "${r[confcal]} / ${r[$srv]}" | bc -l)"
       cratio[$srv]+=" $(echo "${c[$srv]} / ${c[confcal]}" | bc -l)"
     done
+    # What the HTTP contract alone costs: the contract server against the
+    # minimal one, neither running any of confcal's code.
+    cratio[contract_base]+=" $(echo "${c[baseline]} / ${c[contract]}" | bc -l)"
   done
   # shellcheck disable=SC2086 # the lists are meant to split
   printf '%-8s %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f %7.2f %7.2f %7.2f %7.2f\n' "$v" \
@@ -166,8 +169,12 @@ for v in plain gzip 304; do
     # shellcheck disable=SC2086
     cpuus[$v,$srv]=$(median ${us[$srv]})
   done
+  # shellcheck disable=SC2086
+  cpuus[$v,contract_base]=$(median ${cratio[contract_base]})
 done
-printf '\nserver CPU per request, µs (medians)\n%-8s %9s %9s %9s %9s\n' variant confcal baseline contract nginx
+printf '\nserver CPU per request, µs (medians), and the contract against the minimal server by CPU\n'
+printf '%-8s %9s %9s %9s %9s %12s\n' variant confcal baseline contract nginx contr/base
 for v in plain gzip 304; do
-  printf '%-8s %9.2f %9.2f %9.2f %9.2f\n' "$v" "${cpuus[$v,confcal]}" "${cpuus[$v,baseline]}" "${cpuus[$v,contract]}" "${cpuus[$v,nginx]}"
+  printf '%-8s %9.2f %9.2f %9.2f %9.2f %12.2f\n' "$v" "${cpuus[$v,confcal]}" "${cpuus[$v,baseline]}" "${cpuus[$v,contract]}" \
+    "${cpuus[$v,nginx]}" "${cpuus[$v,contract_base]}"
 done
