@@ -169,6 +169,48 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("preselected", func(t *testing.T) {
+		// A link to the page picks what a feed URL would, by name or slug,
+		// in any case and without accents.
+		do(t, ctx, "open the page with a selection",
+			chromedp.Navigate(srv.URL+"/?track=go%20%26%20FRIENDS&speaker=J%C3%BCrgen%20Schmidhuber&tz=asia/tokyo&alarm=10m"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+		)
+		q := Query{Filter: Filter{Tracks: []string{"go-friends"}, Speakers: []string{"jurgen-schmidhuber"}},
+			Zone: mustZone(t, "Asia/Tokyo"), Alarm: 10 * time.Minute}
+		if got, want := run(t, ctx, chromedp.Value(chromedp.ID("feed-url"))), srv.URL+FeedURL(mini, q); got != want {
+			t.Errorf("feed URL %s, want %s", got, want)
+		}
+		if note := run(t, ctx, chromedp.Text(chromedp.ID("preselect-note"))); note != "" {
+			t.Errorf("a link the page understands gets the note %q", note)
+		}
+		if shown := run(t, ctx, chromedp.Evaluate[bool](`!!document.getElementById("preselect-note").offsetParent`)); shown {
+			t.Error("the empty note is shown")
+		}
+		if got := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#days time.t").textContent`)); got != "17:00" && got != "5:00 PM" {
+			t.Errorf("the first session starts at %q on the page, want 17:00 (Tokyo)", got)
+		}
+
+		// What the page does not offer is named, and the rest still picked.
+		do(t, ctx, "open the page with a selection it partly does not offer",
+			chromedp.Navigate(srv.URL+"/?track=rust,nope&speaker=nobody&tz=Mars/Base&alarm=3d"),
+			chromedp.WaitVisible(chromedp.ID("tz")),
+		)
+		q = Query{Filter: Filter{Tracks: []string{"rust"}}, Zone: mustZone(t, "America/New_York")}
+		if got, want := run(t, ctx, chromedp.Value(chromedp.ID("feed-url"))), srv.URL+FeedURL(mini, q); got != want {
+			t.Errorf("feed URL %s, want %s (the link's Rust, in the viewer's zone)", got, want)
+		}
+		note := run(t, ctx, chromedp.Text(chromedp.ID("preselect-note")))
+		for _, want := range []string{`track “nope”`, `speaker “nobody”`, `time zone “Mars/Base”`, `reminder “3d”`} {
+			if !strings.Contains(note, want) {
+				t.Errorf("the note %q does not name %s", note, want)
+			}
+		}
+		if strings.Contains(note, "rust") {
+			t.Errorf("the note %q names the track it picked", note)
+		}
+	})
+
 	t.Run("selection", func(t *testing.T) {
 		const visible = `Array.from(document.querySelectorAll("#days .session")).filter(s => s.offsetParent).length`
 		do(t, ctx, "show only the feed, with nothing picked",

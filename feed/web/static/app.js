@@ -59,6 +59,12 @@ document.documentElement.classList.add("js");
     return values.slice().sort().filter(function (v, i, a) { return i === 0 || a[i - 1] !== v; });
   }
 
+  // fold is s for matching names as people type them: without accents, in
+  // lower case ("Jürgen" finds "jurgen").
+  function fold(s) {
+    return s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
   // zoneOK reports whether the browser knows a zone.
   function zoneOK(zone) {
     try {
@@ -400,9 +406,6 @@ document.documentElement.classList.add("js");
     var search = document.getElementById("speaker-search");
     if (search) {
       var none = document.getElementById("speaker-none");
-      var fold = function (s) {
-        return s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-      };
       search.addEventListener("input", function () {
         var words = fold(search.value).split(/\s+/).filter(Boolean);
         var shown = 0;
@@ -429,8 +432,54 @@ document.documentElement.classList.add("js");
       button.addEventListener("click", function () { run(source); });
     });
 
+    preselect(new URLSearchParams(window.location.search));
     localize(tz.value);
     update();
+
+    // preselect picks what a link to the page asks for, in the feed URLs'
+    // terms: track and speaker (repeated or comma-separated, by slug or by
+    // name, in any case and without accents), tz and alarm. What the page
+    // does not offer is named above the builder.
+    function preselect(params) {
+      var missing = [];
+      ["track", "speaker"].forEach(function (kind) {
+        var boxes = form.querySelectorAll('input[name="' + kind + '"]');
+        params.getAll(kind).join(",").split(",").map(function (v) { return v.trim(); }).filter(Boolean).forEach(function (v) {
+          var want = fold(v);
+          var box = Array.prototype.find.call(boxes, function (b) {
+            return b.value === want || fold(b.getAttribute("data-name")) === want;
+          });
+          if (box) {
+            box.checked = true;
+          } else {
+            missing.push(kind + " “" + v + "”");
+          }
+        });
+      });
+      var zone = params.get("tz");
+      if (zone) {
+        var listed = listedZone(tz, zone);
+        if (listed) {
+          tz.value = listed;
+          zoneChosen = true;
+          hint.textContent = hintText;
+        } else {
+          missing.push("time zone “" + zone + "”");
+        }
+      }
+      var before = params.get("alarm");
+      if (before) {
+        if (Array.prototype.some.call(alarm.options, function (o) { return o.value === before; })) {
+          alarm.value = before;
+        } else {
+          missing.push("reminder “" + before + "”");
+        }
+      }
+      if (missing.length) {
+        document.getElementById("preselect-note").textContent = "The link to this page asks for " + missing.join(", ") +
+          ", which this schedule does not offer. Pick from the lists below.";
+      }
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
