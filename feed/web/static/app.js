@@ -445,9 +445,10 @@ document.documentElement.classList.add("js");
       ["track", "speaker"].forEach(function (kind) {
         var boxes = form.querySelectorAll('input[name="' + kind + '"]');
         params.getAll(kind).join(",").split(",").map(function (v) { return v.trim(); }).filter(Boolean).forEach(function (v) {
-          var want = fold(v);
+          var name = fold(v);
+          var slug = name.replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-+|-+$/g, "");
           var box = Array.prototype.find.call(boxes, function (b) {
-            return b.value === want || fold(b.getAttribute("data-name")) === want;
+            return b.value === slug || fold(b.getAttribute("data-name")) === name;
           });
           if (box) {
             box.checked = true;
