@@ -31,7 +31,8 @@ import (
 // URLs with subscribe links for the common calendar apps, and a compact view
 // of the schedule to embed in an iframe. Everything is rendered on the
 // server, so the page works without JavaScript; web/static/app.js only
-// adds the builder and the viewer's zone on top.
+// adds the builder (which a link to the page may preselect) and the
+// viewer's zone on top.
 
 //go:embed web
 var webFiles embed.FS
