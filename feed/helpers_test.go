@@ -2,10 +2,14 @@ package feed
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,9 +111,11 @@ func checkGolden(t *testing.T, name string, got []byte) {
 
 // fuzzDir is a directory for one fuzz input's files, removed when the
 // input is done: in memory when /dev/shm is there, so that bbolt's fsyncs
-// cost nothing.
+// cost nothing. Its name holds the process's ID, so that the directories
+// of a fuzz worker that was killed are removed by the next run.
 func fuzzDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("/dev/shm", "confcal-fuzz-")
+	orphansRemoved.Do(func() { removeOrphanFuzzDirs("/dev/shm") })
+	dir, err := os.MkdirTemp("/dev/shm", fmt.Sprintf("confcal-fuzz-%d-", os.Getpid()))
 	if err != nil {
 		return t.TempDir()
 	}
@@ -117,9 +123,47 @@ func fuzzDir(t *testing.T) string {
 	return dir
 }
 
+// orphansRemoved makes each process remove orphans once.
+var orphansRemoved sync.Once
+
+// removeOrphanFuzzDirs removes the directories in root that fuzzDir made
+// for processes that no longer run.
+func removeOrphanFuzzDirs(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "confcal-fuzz-*-*"))
+	for _, dir := range dirs {
+		pid, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), "confcal-fuzz-"), "-")
+		if _, err := os.Stat("/proc/" + pid); errors.Is(err, fs.ErrNotExist) {
+			os.RemoveAll(dir)
+		}
+	}
+}
+
 // quietHandler serves store with opts, logging nowhere and registering
 // its metrics where nothing gathers them: without /metrics, whose counts
 // change from one request to the next.
 func quietHandler(store *Store, opts Options) http.Handler {
 	return NewServer(discard(), store, struct{ prometheus.Registerer }{prometheus.NewRegistry()}, opts)
+}
+
+// TestRemoveOrphanFuzzDirs: what a killed fuzz worker left goes, what a
+// running process uses stays.
+func TestRemoveOrphanFuzzDirs(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("no /proc to tell running processes by")
+	}
+	root := t.TempDir()
+	mine := filepath.Join(root, fmt.Sprintf("confcal-fuzz-%d-1", os.Getpid()))
+	orphan := filepath.Join(root, "confcal-fuzz-2147483647-1") // above any pid_max
+	other := filepath.Join(root, "something-else-1")
+	for _, dir := range []string{mine, orphan, other} {
+		if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeOrphanFuzzDirs(root)
+	for dir, want := range map[string]bool{mine: true, orphan: false, other: true} {
+		if _, err := os.Stat(dir); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(dir), err == nil, want)
+		}
+	}
 }
