@@ -380,6 +380,16 @@ document.documentElement.classList.add("js");
       document.getElementById("embed-snippet").value = '<iframe src="' + attr(embed) + '" title="' + attr(title + " schedule") +
         '" width="100%" height="600" loading="lazy"></iframe>';
       document.getElementById("embed-preview").href = embed;
+
+      // The page's own address keeps the choice, to share or bookmark:
+      // preselect reads it back. The zone only when one was chosen.
+      var pq = {};
+      if (tracks.length) { pq.track = tracks.join(","); }
+      if (speakers.length) { pq.speaker = speakers.join(","); }
+      if (zoneChosen) { pq.tz = zone; }
+      if (alarm.value) { pq.alarm = alarm.value; }
+      var here = encodeQuery(pq);
+      history.replaceState(history.state, "", window.location.pathname + (here ? "?" + here : "") + window.location.hash);
     }
 
     // With "only the sessions in my feed" ticked, the schedule hides the
