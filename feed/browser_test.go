@@ -224,6 +224,10 @@ func TestBrowser(t *testing.T) {
 		if strings.Contains(note, "rust") {
 			t.Errorf("the note %q names the track it picked", note)
 		}
+		do(t, ctx, "choose", chromedp.Click(chromedp.ID("track-go-friends")))
+		if note := run(t, ctx, chromedp.Text(chromedp.ID("preselect-note"))); note != "" {
+			t.Errorf("after a choice, the note still says %q", note)
+		}
 	})
 
 	t.Run("selection", func(t *testing.T) {

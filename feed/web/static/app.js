@@ -405,6 +405,8 @@ document.documentElement.classList.add("js");
 
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     form.addEventListener("change", function (e) {
+      // Once the visitor chooses, what the link asked for is past.
+      document.getElementById("preselect-note").textContent = "";
       if (e.target === tz) {
         zoneChosen = true;
         hint.textContent = hintText;
