@@ -187,6 +187,30 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("late copy", func(t *testing.T) {
+		// The clipboard may answer late. A copy that ends after the choice
+		// changed copied a URL the page no longer shows: it says nothing.
+		const slowClipboard = `navigator.clipboard.writeText = () => new Promise(resolve => { window.copied = resolve; }); true`
+		do(t, ctx, "open the page", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("tz")))
+		run(t, ctx, chromedp.Evaluate[bool](slowClipboard))
+		do(t, ctx, "copy, then change the choice before the clipboard answers",
+			chromedp.Click(chromedp.ID("copy-url")),
+			chromedp.Click(chromedp.ID("track-rust")),
+		)
+		run(t, ctx, chromedp.Evaluate[bool](`window.copied(); true`))
+		// The copy's callbacks ran as soon as the evaluation that resolved
+		// it ended: before this one.
+		if status := run(t, ctx, chromedp.Text(chromedp.ID("copy-url-status"))); status != "" {
+			t.Errorf("a copy that ended after a change says %q", status)
+		}
+		do(t, ctx, "copy again", chromedp.Click(chromedp.ID("copy-url")))
+		run(t, ctx, chromedp.Evaluate[bool](`window.copied(); true`))
+		if status := run(t, ctx, chromedp.Poll[string](`document.getElementById("copy-url-status").textContent`,
+			chromedp.WithPollingTimeout(5*time.Second))); status != "Copied to the clipboard." {
+			t.Errorf("a copy that ended says %q", status)
+		}
+	})
+
 	t.Run("preselected", func(t *testing.T) {
 		// A link to the page picks what a feed URL would, by name or slug,
 		// in any case and without accents: "go friends" is the slug of

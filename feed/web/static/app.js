@@ -201,8 +201,16 @@ document.documentElement.classList.add("js");
     days.replaceChildren.apply(days, sections);
   }
 
+  // updates counts the builder's updates: a copy that finishes after the
+  // selection changed says nothing, as its text is no longer on the page.
+  var updates = 0;
+
+  // copy returns a function that copies text() and says in status how it
+  // went.
   function copy(text, status) {
+    var asked = 0;
     function done(ok) {
+      if (asked !== updates) { return; }
       if (status) {
         status.textContent = ok ? "Copied to the clipboard." : "Select the text and copy it (Ctrl+C or ⌘C).";
       }
@@ -215,6 +223,7 @@ document.documentElement.classList.add("js");
       done(ok);
     }
     return function (source) {
+      asked = updates;
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text()).then(function () { done(true); }, function () { fallback(source); });
       } else {
@@ -283,6 +292,7 @@ document.documentElement.classList.add("js");
 
     function update() {
       // What was copied is no longer what the page shows.
+      updates++;
       ["copy-url-status", "copy-embed-status"].forEach(function (id) {
         var status = document.getElementById(id);
         if (status) { status.textContent = ""; }
