@@ -28,6 +28,9 @@ done
 CGO_ENABLED=0 go build -o "$tmp/confcal" .
 go build -o "$tmp/baseline" ./internal/loadtest/baseline
 
+# etag_of URL: the ETag the server answers URL with.
+etag_of() { curl -fsS -D - -o /dev/null "$1" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}'; }
+
 wait_for() { for _ in $(seq 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 
 # cpu PID: the CPU time, in clock ticks, that process has used so far.
@@ -80,8 +83,7 @@ headers_of() {
       grep -viE '^(date|content-length|content-type|content-encoding|etag):'; echo; } >"$out"
 }
 headers_of "$tmp/headers"
-confcal_etag=$(curl -fsS -D - -o /dev/null "http://127.0.0.1:18080$feedpath" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}')
-headers_of "$tmp/headers304" -H "If-None-Match: $confcal_etag"
+headers_of "$tmp/headers304" -H "If-None-Match: $(etag_of "http://127.0.0.1:18080$feedpath")"
 GOMAXPROCS=1 taskset -c 0 "$tmp/baseline" -addr 127.0.0.1:18083 -file "$tmp/feed.ics" \
   -headers "$tmp/headers" -headers304 "$tmp/headers304" -timeouts &
 pids+=($!)
@@ -124,7 +126,7 @@ url[baseline]="http://127.0.0.1:18081$feedpath"
 url[contract]="http://127.0.0.1:18083$feedpath"
 url[nginx]="http://127.0.0.1:18082$feedpath"
 for srv in "${servers[@]}"; do
-  etag[$srv]=$(curl -fsS -D - -o /dev/null "${url[$srv]}" | awk 'tolower($1)=="etag:" {sub(/\r$/,"",$2); print $2}')
+  etag[$srv]=$(etag_of "${url[$srv]}")
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -135,7 +137,7 @@ printf 'ratios are medians of each round'"'"'s; "by CPU": the other server'"'"'s
 printf '%-8s %9s %9s %9s %9s %7s %7s %7s %7s %7s %7s\n' '' confcal baseline contract nginx \
   'c/base' 'c/contr' 'c/nginx' 'c/base' 'c/contr' 'c/nginx'
 printf '%-8s %39s %23s %23s\n' variant 'requests per second' 'by requests/s' 'by CPU'
-declare -A cpuus=()
+declare -A cpuus=() contract_base=()
 for v in plain gzip 304; do
   declare -A got=() ratio=() cratio=() us=()
   for round in $(seq 0 $((rounds - 1))); do
@@ -145,10 +147,11 @@ for v in plain gzip 304; do
     declare -A r=() c=()
     for srv in "${servers[@]:k}" "${servers[@]:0:k}"; do
       case $v in
-        plain) read -r r[$srv] c[$srv] < <(measure "${pid[$srv]}" "${url[$srv]}") ;;
-        gzip) read -r r[$srv] c[$srv] < <(measure "${pid[$srv]}" "${url[$srv]}" "Accept-Encoding: gzip") ;;
-        304) read -r r[$srv] c[$srv] < <(measure "${pid[$srv]}" "${url[$srv]}" "If-None-Match: ${etag[$srv]}") ;;
+        plain) ask=() ;;
+        gzip) ask=("Accept-Encoding: gzip") ;;
+        304) ask=("If-None-Match: ${etag[$srv]}") ;;
       esac
+      read -r r[$srv] c[$srv] < <(measure "${pid[$srv]}" "${url[$srv]}" "${ask[@]}")
       got[$srv]+=" ${r[$srv]}"
       us[$srv]+=" ${c[$srv]}"
     done
@@ -170,11 +173,11 @@ for v in plain gzip 304; do
     cpuus[$v,$srv]=$(median ${us[$srv]})
   done
   # shellcheck disable=SC2086
-  cpuus[$v,contract_base]=$(median ${cratio[contract_base]})
+  contract_base[$v]=$(median ${cratio[contract_base]})
 done
 printf '\nserver CPU per request, µs (medians), and the contract against the minimal server by CPU\n'
 printf '%-8s %9s %9s %9s %9s %12s\n' variant confcal baseline contract nginx contr/base
 for v in plain gzip 304; do
   printf '%-8s %9.2f %9.2f %9.2f %9.2f %12.2f\n' "$v" "${cpuus[$v,confcal]}" "${cpuus[$v,baseline]}" "${cpuus[$v,contract]}" \
-    "${cpuus[$v,nginx]}" "${cpuus[$v,contract_base]}"
+    "${cpuus[$v,nginx]}" "${contract_base[$v]}"
 done
